@@ -1,0 +1,264 @@
+// Type definitions for keycloak-wasm. They follow keycloak-js 26.2's definitions, so existing
+// TypeScript code compiles unchanged, and correct them where they disagree with what a server
+// really sends (`aud` and `amr` may be arrays, `sid`) or leave out what the runtime exposes.
+
+export type KeycloakOnLoad = 'login-required' | 'check-sso'
+export type KeycloakResponseMode = 'query' | 'fragment'
+export type KeycloakResponseType = 'code' | 'id_token token' | 'code id_token token'
+export type KeycloakFlow = 'standard' | 'implicit' | 'hybrid'
+export type KeycloakPkceMethod = 'S256' | false
+export type KeycloakLogoutMethod = 'GET' | 'POST'
+
+/** A Keycloak server: the realm URL is `${url}/realms/${realm}`. */
+export interface KeycloakServerConfig {
+  url: string
+  realm: string
+  clientId: string
+}
+
+/** Any OpenID Connect provider, by issuer URL (discovery) or by its metadata. */
+export interface GenericOidcConfig {
+  clientId: string
+  oidcProvider: string | OpenIdProviderMetadata
+}
+
+export interface OpenIdProviderMetadata {
+  authorization_endpoint: string
+  token_endpoint: string
+  userinfo_endpoint?: string
+  check_session_iframe?: string
+  end_session_endpoint?: string
+  [key: string]: unknown
+}
+
+export type KeycloakConfig = KeycloakServerConfig | GenericOidcConfig
+
+export interface Acr {
+  values: string[]
+  essential: boolean
+}
+
+export interface KeycloakInitOptions {
+  /** Send a nonce and check it in the ID token. Default true. */
+  useNonce?: boolean
+  /** 'default' (the browser) or a custom adapter object. */
+  adapter?: 'default' | KeycloakAdapter
+  onLoad?: KeycloakOnLoad
+  /** Initial tokens; used only when both `token` and `refreshToken` are given. */
+  token?: string
+  refreshToken?: string
+  idToken?: string
+  /** Seconds the client clock is behind the server's; computed from the token when absent. */
+  timeSkew?: number
+  /** Watch the SSO session through the login-status iframe. Default true. */
+  checkLoginIframe?: boolean
+  /** Seconds between two session checks. Default 5. */
+  checkLoginIframeInterval?: number
+  responseMode?: KeycloakResponseMode
+  redirectUri?: string
+  silentCheckSsoRedirectUri?: string
+  silentCheckSsoFallback?: boolean
+  flow?: KeycloakFlow
+  pkceMethod?: KeycloakPkceMethod
+  enableLogging?: boolean
+  /** Extra scopes; 'openid' is always added. */
+  scope?: string
+  /** Milliseconds to wait for any iframe or network answer. Default 10000. */
+  messageReceiveTimeout?: number
+  /** Sent as `ui_locales`. */
+  locale?: string
+  logoutMethod?: KeycloakLogoutMethod
+}
+
+export interface KeycloakLoginOptions {
+  scope?: string
+  redirectUri?: string
+  prompt?: 'none' | 'login' | 'consent'
+  /** 'register', or a required action such as 'UPDATE_PASSWORD' (sent as `kc_action`). */
+  action?: string
+  maxAge?: number
+  loginHint?: string
+  acr?: Acr
+  acrValues?: string
+  idpHint?: string
+  locale?: string
+}
+
+export interface KeycloakLogoutOptions {
+  redirectUri?: string
+  logoutMethod?: KeycloakLogoutMethod
+}
+
+export interface KeycloakRegisterOptions extends Omit<KeycloakLoginOptions, 'action'> {}
+
+export interface KeycloakAccountOptions {
+  redirectUri?: string
+}
+
+export interface KeycloakRedirectUriOptions {
+  redirectUri?: string
+}
+
+/** What keycloak-js rejects with: `{ error, error_description }`. */
+export interface KeycloakErrorData {
+  error: string
+  error_description: string
+}
+
+/** Stable machine-readable codes carried by {@link KeycloakError}. */
+export type KeycloakErrorCode =
+  | 'invalid_config' | 'invalid_option' | 'network_error' | 'server_error' | 'timeout'
+  | 'invalid_state' | 'invalid_nonce' | 'invalid_issuer' | 'not_authenticated'
+  | 'no_refresh_token' | 'not_supported' | 'invalid_token' | 'storage' | (string & {})
+
+/**
+ * Every rejection of keycloak-wasm. It is an `Error` with a stable `code`, and it still has the
+ * `error` and `error_description` fields that keycloak-js's plain objects had.
+ */
+export declare class KeycloakError extends Error implements KeycloakErrorData {
+  readonly code: KeycloakErrorCode
+  /** The OAuth `error` of a server reply, or the code. */
+  readonly error: string
+  readonly error_description: string
+  /** The HTTP status of the reply that failed, when there was one. */
+  readonly status?: number
+}
+
+/** A failed HTTP exchange, as keycloak-js's `NetworkError`: it carries the response. */
+export declare class NetworkError extends KeycloakError {
+  readonly response?: Response
+}
+
+export interface KeycloakAdapter {
+  login: (options?: KeycloakLoginOptions) => Promise<void>
+  logout: (options?: KeycloakLogoutOptions) => Promise<void>
+  register: (options?: KeycloakRegisterOptions) => Promise<void>
+  accountManagement: () => Promise<void>
+  redirectUri: (options?: KeycloakRedirectUriOptions) => string
+}
+
+export interface KeycloakProfile {
+  id?: string
+  username?: string
+  email?: string
+  firstName?: string
+  lastName?: string
+  enabled?: boolean
+  emailVerified?: boolean
+  totp?: boolean
+  createdTimestamp?: number
+  attributes?: Record<string, unknown>
+}
+
+export interface KeycloakTokenParsed {
+  iss?: string
+  sub?: string
+  /** A single audience or several. */
+  aud?: string | string[]
+  exp?: number
+  iat?: number
+  auth_time?: number
+  nonce?: string
+  acr?: string
+  amr?: string | string[]
+  azp?: string
+  /** The SSO session id (Keycloak ≥ 23 sends `sid`, older servers `session_state`). */
+  sid?: string
+  session_state?: string
+  typ?: string
+  scope?: string
+  realm_access?: KeycloakRoles
+  resource_access?: KeycloakResourceAccess
+  [key: string]: any
+}
+
+export interface KeycloakResourceAccess {
+  [client: string]: KeycloakRoles
+}
+
+export interface KeycloakRoles {
+  roles: string[]
+}
+
+export interface KeycloakUserInfo {
+  sub: string
+  [key: string]: any
+}
+
+/** The realm's endpoints, resolved during init(). */
+export interface KeycloakEndpoints {
+  authorize: () => string
+  token: () => string
+  logout: () => string
+  checkSessionIframe: () => string
+  thirdPartyCookiesIframe: () => string
+  register: () => string
+  userinfo: () => string
+}
+
+export type KeycloakInstance = Keycloak
+
+export declare class Keycloak {
+  constructor (config: KeycloakConfig | string)
+
+  authenticated: boolean
+  subject?: string
+  responseMode: KeycloakResponseMode
+  responseType: KeycloakResponseType
+  flow: KeycloakFlow
+  realmAccess?: KeycloakRoles
+  resourceAccess?: KeycloakResourceAccess
+  token?: string
+  tokenParsed?: KeycloakTokenParsed
+  refreshToken?: string
+  refreshTokenParsed?: KeycloakTokenParsed
+  idToken?: string
+  idTokenParsed?: KeycloakTokenParsed
+  timeSkew: number | null
+  didInitialize: boolean
+  loginRequired: boolean
+  authServerUrl?: string
+  realm?: string
+  clientId?: string
+  redirectUri?: string
+  sessionId?: string
+  profile?: KeycloakProfile
+  userInfo?: KeycloakUserInfo
+  silentCheckSsoRedirectUri?: string
+  silentCheckSsoFallback: boolean
+  pkceMethod: KeycloakPkceMethod
+  enableLogging: boolean
+  logoutMethod: KeycloakLogoutMethod
+  scope?: string
+  messageReceiveTimeout: number
+  endpoints?: KeycloakEndpoints
+
+  onReady?: (authenticated: boolean) => void
+  onAuthSuccess?: () => void
+  onAuthError?: (errorData: KeycloakError) => void
+  onAuthRefreshSuccess?: () => void
+  onAuthRefreshError?: () => void
+  onAuthLogout?: () => void
+  onTokenExpired?: () => void
+  onActionUpdate?: (status: 'success' | 'cancelled' | 'error', action?: string) => void
+
+  // Methods are instance properties, so they keep working when destructured.
+  init: (initOptions?: KeycloakInitOptions) => Promise<boolean>
+  login: (options?: KeycloakLoginOptions) => Promise<void>
+  logout: (options?: KeycloakLogoutOptions) => Promise<void>
+  register: (options?: KeycloakRegisterOptions) => Promise<void>
+  accountManagement: () => Promise<void>
+  createLoginUrl: (options?: KeycloakLoginOptions) => Promise<string>
+  createLogoutUrl: (options?: KeycloakLogoutOptions) => string
+  createRegisterUrl: (options?: KeycloakRegisterOptions) => Promise<string>
+  createAccountUrl: (options?: KeycloakAccountOptions) => string
+  isTokenExpired: (minValidity?: number) => boolean
+  updateToken: (minValidity?: number) => Promise<boolean>
+  clearToken: () => void
+  hasRealmRole: (role: string) => boolean
+  hasResourceRole: (role: string, resource?: string) => boolean
+  loadUserProfile: () => Promise<KeycloakProfile>
+  loadUserInfo: () => Promise<KeycloakUserInfo>
+}
+
+export default Keycloak
