@@ -1,5 +1,9 @@
 //! Pure protocol logic. Nothing in here may depend on `web-sys` or `js-sys`: every function
 //! takes plain values and returns plain values, so it is tested with a native `cargo test`.
+//! Nothing in here draws randomness or reads the clock either: callers pass random bytes and
+//! the current time in milliseconds.
 
+pub mod base64;
 pub mod config;
 pub mod error;
+pub mod json;
