@@ -5,5 +5,6 @@
 
 pub mod base64;
 pub mod config;
+pub mod encode;
 pub mod error;
 pub mod json;
