@@ -8,3 +8,4 @@ pub mod config;
 pub mod encode;
 pub mod error;
 pub mod json;
+pub mod options;
