@@ -9,3 +9,4 @@ pub mod encode;
 pub mod error;
 pub mod json;
 pub mod options;
+pub mod pkce;
