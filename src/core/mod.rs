@@ -4,9 +4,11 @@
 //! the current time in milliseconds.
 
 pub mod base64;
+pub mod callback;
 pub mod config;
 pub mod encode;
 pub mod error;
 pub mod json;
 pub mod options;
 pub mod pkce;
+pub mod urls;
