@@ -1,0 +1,124 @@
+//! `fetch` with a deadline. Every request is bounded: an `AbortController` fires after the
+//! timeout, and the wait (headers and body alike) ends in a typed timeout error instead of
+//! hanging forever.
+
+use js_sys::{Function, Object, Promise, Reflect};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{AbortController, RequestCredentials, RequestInit, Response};
+
+use super::timers::Timeout;
+use crate::core::error::{Error, ErrorCode};
+
+/// What to send.
+pub struct Request<'a> {
+    pub url: &'a str,
+    /// A form-encoded body: the request is then a POST.
+    pub form: Option<&'a str>,
+    /// An access token for `Authorization: bearer <token>`.
+    pub bearer: Option<&'a str>,
+    /// Send cookies cross-origin (`credentials: 'include'`), as keycloak-js does for the token
+    /// endpoint.
+    pub include_credentials: bool,
+    /// Milliseconds before the request is abandoned.
+    pub timeout_ms: f64,
+}
+
+/// A reply of any status: deciding what a status means is the caller's business.
+pub struct Reply {
+    pub status: u16,
+    pub body: String,
+    /// The `Response` itself, for `NetworkError.response`.
+    pub response: Response,
+}
+
+impl Reply {
+    pub fn ok(&self) -> bool {
+        (200..300).contains(&self.status)
+    }
+}
+
+fn set(target: &Object, name: &str, value: &str) {
+    // Setting a property of a fresh plain object cannot fail.
+    let _ = Reflect::set(target, &name.into(), &value.into());
+}
+
+/// A request that got no reply: the server is unreachable, CORS refused it, or it was aborted.
+pub fn unreachable_error(url: &str) -> Error {
+    let mut message = String::from("Network request failed: ");
+    message.push_str(url);
+    Error::new(ErrorCode::NetworkError, message)
+}
+
+/// The wait for `url` ran out.
+pub fn timeout_error(url: &str) -> Error {
+    let mut message = String::from("Timeout when waiting for a reply from ");
+    message.push_str(url);
+    Error::timeout(message)
+}
+
+/// Sends the request with the global `fetch` and reads the whole body as text, within the
+/// request's timeout.
+pub async fn send(request: &Request<'_>) -> Result<Reply, Error> {
+    let global = js_sys::global();
+    let fetch = Reflect::get(&global, &JsValue::from_str("fetch"))
+        .ok()
+        .and_then(|f| f.dyn_into::<Function>().ok())
+        .ok_or_else(|| unreachable_error(request.url))?;
+    send_via(&fetch, request).await
+}
+
+/// [`send`] through the given `fetch(url, init)` function (tests pass their own transport).
+pub async fn send_via(fetch: &Function, request: &Request<'_>) -> Result<Reply, Error> {
+    let controller = AbortController::new().map_err(|_| unreachable_error(request.url))?;
+    let signal = controller.signal();
+
+    let headers = Object::new();
+    set(&headers, "Accept", "application/json");
+    let init = RequestInit::new();
+    if let Some(form) = request.form {
+        init.set_method("POST");
+        set(
+            &headers,
+            "Content-Type",
+            "application/x-www-form-urlencoded;charset=UTF-8",
+        );
+        init.set_body(&JsValue::from_str(form));
+    }
+    if let Some(token) = request.bearer {
+        let mut value = String::from("bearer ");
+        value.push_str(token);
+        set(&headers, "Authorization", &value);
+    }
+    if request.include_credentials {
+        init.set_credentials(RequestCredentials::Include);
+    }
+    init.set_headers(&headers);
+    init.set_signal(Some(&signal));
+
+    // Dropped (and cleared) when this function returns, whichever way.
+    let _deadline = Timeout::new(request.timeout_ms, move || controller.abort());
+    let failed = |_| {
+        if signal.aborted() {
+            timeout_error(request.url)
+        } else {
+            unreachable_error(request.url)
+        }
+    };
+
+    let pending = fetch
+        .call2(&JsValue::UNDEFINED, &JsValue::from_str(request.url), &init)
+        .map_err(failed)?;
+    let response: Response = JsFuture::from(Promise::resolve(&pending))
+        .await
+        .map_err(failed)?
+        .unchecked_into();
+    let text = response.text().map_err(failed)?;
+    let body = JsFuture::from(text).await.map_err(failed)?;
+    Ok(Reply {
+        status: response.status(),
+        body: body.as_string().unwrap_or_default(),
+        response,
+    })
+}
