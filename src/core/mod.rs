@@ -11,4 +11,5 @@ pub mod error;
 pub mod json;
 pub mod options;
 pub mod pkce;
+pub mod token;
 pub mod urls;
