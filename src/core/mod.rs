@@ -3,6 +3,7 @@
 //! Nothing in here draws randomness or reads the clock either: callers pass random bytes and
 //! the current time in milliseconds.
 
+pub mod backoff;
 pub mod base64;
 pub mod callback;
 pub mod config;
@@ -11,5 +12,6 @@ pub mod error;
 pub mod json;
 pub mod options;
 pub mod pkce;
+pub mod refresh;
 pub mod token;
 pub mod urls;
