@@ -1,0 +1,186 @@
+//! devserver's fault knobs, for tests of failure paths (master-realm admin token required):
+//!
+//! - `GET|POST|DELETE /admin/devserver/faults`, `DELETE /admin/devserver/faults/{id}`:
+//!   rules that delay, fail or hang the next requests to an endpoint (see `faults::FaultRule`).
+//! - `POST /admin/devserver/keys/rotate` `{"keepOld": true}`: a new active signing key.
+//! - `DELETE /admin/devserver/realms/{realm}/users/{username}/sessions`: drop a user's sessions.
+//! - `POST /admin/devserver/realms/{realm}/expire-logins`: pending login forms answer
+//!   `authentication_expired` when posted.
+//! - `GET|PUT /admin/devserver/clock` `{"offsetSeconds": N}`: shift the server's clock.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::{bad_request, error, parse_body, require_admin};
+use crate::events::EventBuilder;
+use crate::faults::FaultRule;
+use crate::http::RequestInfo;
+use crate::state::Shared;
+
+pub fn routes() -> Router<Shared> {
+    Router::new()
+        .route(
+            "/admin/devserver/faults",
+            get(list_faults).post(add_fault).delete(clear_faults),
+        )
+        .route("/admin/devserver/faults/{id}", delete(remove_fault))
+        .route("/admin/devserver/keys/rotate", post(rotate_keys))
+        .route(
+            "/admin/devserver/realms/{realm}/users/{username}/sessions",
+            delete(drop_sessions),
+        )
+        .route(
+            "/admin/devserver/realms/{realm}/expire-logins",
+            post(expire_logins),
+        )
+        .route("/admin/devserver/clock", get(get_clock).put(set_clock))
+}
+
+macro_rules! admin {
+    ($state:expr, $info:expr) => {
+        if let Err(response) = require_admin(&$state, &$info) {
+            return response;
+        }
+    };
+}
+
+async fn list_faults(State(state): State<Shared>, info: RequestInfo) -> Response {
+    admin!(state, info);
+    Json(state.faults.list()).into_response()
+}
+
+async fn add_fault(State(state): State<Shared>, info: RequestInfo, body: String) -> Response {
+    admin!(state, info);
+    let rule: FaultRule = match parse_body(&body) {
+        Ok(rule) => rule,
+        Err(response) => return response,
+    };
+    match state.faults.add(rule) {
+        Ok(rule) => (StatusCode::CREATED, Json(rule)).into_response(),
+        Err(message) => bad_request(&message),
+    }
+}
+
+async fn clear_faults(State(state): State<Shared>, info: RequestInfo) -> Response {
+    admin!(state, info);
+    state.faults.clear();
+    StatusCode::NO_CONTENT.into_response()
+}
+
+async fn remove_fault(
+    State(state): State<Shared>,
+    Path(id): Path<String>,
+    info: RequestInfo,
+) -> Response {
+    admin!(state, info);
+    if state.faults.remove(&id) {
+        StatusCode::NO_CONTENT.into_response()
+    } else {
+        error(StatusCode::NOT_FOUND, "No such fault rule")
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct RotateRequest {
+    #[serde(default = "yes")]
+    keep_old: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+async fn rotate_keys(State(state): State<Shared>, info: RequestInfo, body: String) -> Response {
+    admin!(state, info);
+    let request: RotateRequest = if body.trim().is_empty() {
+        RotateRequest { keep_old: true }
+    } else {
+        match parse_body(&body) {
+            Ok(request) => request,
+            Err(response) => return response,
+        }
+    };
+    let key = match tokio::task::spawn_blocking(crate::keys::generate_rsa_key).await {
+        Ok(Ok(key)) => key,
+        Ok(Err(message)) => return error(StatusCode::INTERNAL_SERVER_ERROR, &message),
+        Err(err) => return error(StatusCode::INTERNAL_SERVER_ERROR, &err.to_string()),
+    };
+    let kid = state.keys_mut().rotate(key, request.keep_old);
+    Json(json!({ "kid": kid, "keptOld": request.keep_old })).into_response()
+}
+
+async fn drop_sessions(
+    State(state): State<Shared>,
+    Path((realm_name, username)): Path<(String, String)>,
+    info: RequestInfo,
+) -> Response {
+    admin!(state, info);
+    let mut realms = state.realms();
+    let Some(realm) = realms.get_mut(&realm_name) else {
+        return error(StatusCode::NOT_FOUND, "Realm not found.");
+    };
+    let Some(user_id) = realm.user_by_username(&username).map(|u| u.id.clone()) else {
+        return error(StatusCode::NOT_FOUND, "User not found");
+    };
+    let ids: Vec<String> = realm
+        .sessions
+        .values()
+        .filter(|s| s.user_id == user_id)
+        .map(|s| s.id.clone())
+        .collect();
+    for id in &ids {
+        realm.sessions.remove(id);
+        state.emit(
+            EventBuilder::new("LOGOUT", &realm.id, &realm.name, &info.ip)
+                .user(&user_id)
+                .session(id)
+                .detail("reason", "devserver fault knob"),
+        );
+    }
+    Json(json!({ "dropped": ids })).into_response()
+}
+
+async fn expire_logins(
+    State(state): State<Shared>,
+    Path(realm_name): Path<String>,
+    info: RequestInfo,
+) -> Response {
+    admin!(state, info);
+    let mut realms = state.realms();
+    let Some(realm) = realms.get_mut(&realm_name) else {
+        return error(StatusCode::NOT_FOUND, "Realm not found.");
+    };
+    let mut count = 0;
+    for session in realm.auth_sessions.values_mut() {
+        session.expired = true;
+        count += 1;
+    }
+    Json(json!({ "expired": count })).into_response()
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct Clock {
+    offset_seconds: i64,
+}
+
+async fn get_clock(State(state): State<Shared>, info: RequestInfo) -> Response {
+    admin!(state, info);
+    Json(json!({ "offsetSeconds": state.clock_offset(), "now": state.now() })).into_response()
+}
+
+async fn set_clock(State(state): State<Shared>, info: RequestInfo, body: String) -> Response {
+    admin!(state, info);
+    let clock: Clock = match parse_body(&body) {
+        Ok(clock) => clock,
+        Err(response) => return response,
+    };
+    state.set_clock_offset(clock.offset_seconds);
+    Json(json!({ "offsetSeconds": state.clock_offset(), "now": state.now() })).into_response()
+}

@@ -1,0 +1,169 @@
+//! The Admin REST API subset (`/admin/realms/...`) that test fixtures need, compatible with
+//! `@keycloak/keycloak-admin-client`, and devserver's own fault knobs under `/admin/devserver`.
+//! Every call needs a bearer token of a master-realm user with the `admin` realm role.
+
+mod clients;
+mod knobs;
+mod realms;
+mod users;
+
+use axum::http::header::WWW_AUTHENTICATE;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get, post, put};
+use axum::{Json, Router};
+use serde_json::{json, Value};
+
+use crate::http::{add_header, RequestInfo};
+use crate::oidc::verify_access_token;
+use crate::state::{AppState, Shared};
+
+pub const MASTER: &str = "master";
+
+pub fn routes() -> Router<Shared> {
+    let r = "/admin/realms/{realm}";
+    Router::new()
+        .route("/admin/realms", get(realms::list).post(realms::create))
+        .route(
+            r,
+            get(realms::get_one)
+                .put(realms::update)
+                .delete(realms::remove),
+        )
+        .route(
+            &format!("{r}/events"),
+            get(realms::events).delete(realms::clear_events),
+        )
+        .route(
+            &format!("{r}/sessions/{{session}}"),
+            delete(users::delete_session),
+        )
+        .route(
+            &format!("{r}/roles"),
+            get(realms::list_roles).post(realms::create_role),
+        )
+        .route(
+            &format!("{r}/roles/{{name}}"),
+            get(realms::get_role).delete(realms::delete_role),
+        )
+        .route(&format!("{r}/users"), get(users::list).post(users::create))
+        .route(&format!("{r}/users/count"), get(users::count))
+        .route(
+            &format!("{r}/users/{{id}}"),
+            get(users::get_one).put(users::update).delete(users::remove),
+        )
+        .route(
+            &format!("{r}/users/{{id}}/reset-password"),
+            put(users::reset_password),
+        )
+        .route(&format!("{r}/users/{{id}}/sessions"), get(users::sessions))
+        .route(&format!("{r}/users/{{id}}/logout"), post(users::logout))
+        .route(
+            &format!("{r}/users/{{id}}/role-mappings"),
+            get(users::role_mappings),
+        )
+        .route(
+            &format!("{r}/users/{{id}}/role-mappings/realm"),
+            get(users::realm_mappings)
+                .post(users::add_realm_mappings)
+                .delete(users::remove_realm_mappings),
+        )
+        .route(
+            &format!("{r}/users/{{id}}/role-mappings/clients/{{client}}"),
+            get(users::client_mappings)
+                .post(users::add_client_mappings)
+                .delete(users::remove_client_mappings),
+        )
+        .route(
+            &format!("{r}/clients"),
+            get(clients::list).post(clients::create),
+        )
+        .route(
+            &format!("{r}/clients/{{id}}"),
+            get(clients::get_one)
+                .put(clients::update)
+                .delete(clients::remove),
+        )
+        .route(
+            &format!("{r}/clients/{{id}}/client-secret"),
+            get(clients::secret),
+        )
+        .route(
+            &format!("{r}/clients/{{id}}/service-account-user"),
+            get(clients::service_account_user),
+        )
+        .route(
+            &format!("{r}/clients/{{id}}/roles"),
+            get(clients::list_roles).post(clients::create_role),
+        )
+        .route(
+            &format!("{r}/clients/{{id}}/roles/{{name}}"),
+            get(clients::get_role).delete(clients::delete_role),
+        )
+        .merge(knobs::routes())
+}
+
+/// Keycloak's admin error bodies.
+pub fn error(status: StatusCode, message: &str) -> Response {
+    (status, Json(json!({ "error": message }))).into_response()
+}
+
+pub fn conflict(message: &str) -> Response {
+    (
+        StatusCode::CONFLICT,
+        Json(json!({ "errorMessage": message })),
+    )
+        .into_response()
+}
+
+pub fn bad_request(message: &str) -> Response {
+    (
+        StatusCode::BAD_REQUEST,
+        Json(json!({ "errorMessage": message })),
+    )
+        .into_response()
+}
+
+pub fn created(location: &str) -> Response {
+    let mut response = StatusCode::CREATED.into_response();
+    add_header(&mut response, axum::http::header::LOCATION, location);
+    response
+}
+
+/// Checks the bearer token: a valid master-realm access token of a user with the `admin` role.
+pub fn require_admin(state: &AppState, info: &RequestInfo) -> Result<(), Response> {
+    let unauthorized = || {
+        let mut response = error(StatusCode::UNAUTHORIZED, "HTTP 401 Unauthorized");
+        add_header(&mut response, WWW_AUTHENTICATE, "Bearer");
+        response
+    };
+    let token = info.bearer().ok_or_else(unauthorized)?;
+    let realms = state.realms();
+    let master = realms.get(MASTER).ok_or_else(unauthorized)?;
+    let claims = verify_access_token(master, &state.keys(), &token, state.now())
+        .map_err(|_| unauthorized())?;
+    let is_admin = claims
+        .get("sub")
+        .and_then(Value::as_str)
+        .and_then(|sub| master.user(sub))
+        .is_some_and(|user| user.realm_roles.contains("admin"));
+    if is_admin {
+        Ok(())
+    } else {
+        Err(error(StatusCode::FORBIDDEN, "unknown_error"))
+    }
+}
+
+/// Parses a JSON body, answering Keycloak-style 400 on failure.
+pub fn parse_body<T: serde::de::DeserializeOwned>(body: &str) -> Result<T, Response> {
+    let mut deserializer = serde_json::Deserializer::from_str(body);
+    serde_path_to_error::deserialize(&mut deserializer).map_err(|err| {
+        let path = err.path().to_string();
+        bad_request(&format!("Invalid JSON at {path}: {}", err.into_inner()))
+    })
+}
+
+/// The location base for created resources.
+pub fn admin_url(info: &RequestInfo, realm: &str) -> String {
+    format!("{}/admin/realms/{realm}", info.server_origin)
+}

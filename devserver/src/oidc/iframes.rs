@@ -1,0 +1,106 @@
+//! The pages keycloak-js embeds in hidden iframes: the session-status iframe (and its `init`
+//! check) and the two steps of the third-party-cookie check.
+
+use axum::extract::{Path, RawQuery, State};
+use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
+use axum::http::{HeaderName, StatusCode};
+use axum::response::{IntoResponse, Response};
+
+use crate::http::{add_header, realm_not_found, RequestInfo};
+use crate::pages;
+use crate::state::Shared;
+use crate::util::{form_decode, origin_of};
+
+/// An iframe page: framable from anywhere, never cached, with Keycloak's P3P header.
+fn iframe_page(body: &'static str) -> Response {
+    let mut response = (StatusCode::OK, body).into_response();
+    add_header(&mut response, CONTENT_TYPE, "text/html;charset=utf-8");
+    add_header(
+        &mut response,
+        CACHE_CONTROL,
+        "no-cache, no-store, must-revalidate",
+    );
+    add_header(
+        &mut response,
+        HeaderName::from_static("p3p"),
+        "CP=\"This is not a P3P policy!\"",
+    );
+    response
+}
+
+async fn fault(state: &Shared, target: &str, realm: &str) -> Option<Response> {
+    state.faults.take(target, realm, None)?.perform(false).await
+}
+
+fn realm_exists(state: &Shared, realm: &str) -> bool {
+    state.realms().contains_key(realm)
+}
+
+pub async fn login_status_iframe(
+    State(state): State<Shared>,
+    Path(realm): Path<String>,
+) -> Response {
+    if let Some(response) = fault(&state, "login-status-iframe", &realm).await {
+        return response;
+    }
+    if !realm_exists(&state, &realm) {
+        return realm_not_found();
+    }
+    iframe_page(pages::LOGIN_STATUS_IFRAME)
+}
+
+/// 204 when `client_id` may check sessions from `origin` (one of its web origins, or our own
+/// origin), 403 otherwise: Keycloak's LoginStatusIframeEndpoint#preCheck.
+pub async fn login_status_init(
+    State(state): State<Shared>,
+    Path(realm_name): Path<String>,
+    RawQuery(query): RawQuery,
+    info: RequestInfo,
+) -> Response {
+    if let Some(response) = fault(&state, "login-status-iframe-init", &realm_name).await {
+        return response;
+    }
+    let params = form_decode(query.as_deref().unwrap_or_default());
+    let get = |name: &str| {
+        params
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
+    let (client_id, origin) = (get("client_id"), get("origin"));
+    let realms = state.realms();
+    let Some(realm) = realms.get(&realm_name) else {
+        return realm_not_found();
+    };
+    let allowed = realm.client(&client_id).is_some_and(|client| {
+        client.enabled
+            && (client.allows_origin(&origin)
+                || origin_of(&info.server_origin).as_deref() == Some(origin.as_str()))
+    });
+    if allowed {
+        StatusCode::NO_CONTENT.into_response()
+    } else {
+        StatusCode::FORBIDDEN.into_response()
+    }
+}
+
+pub async fn step1(State(state): State<Shared>, Path(realm): Path<String>) -> Response {
+    if let Some(response) = fault(&state, "3p-cookies-step1", &realm).await {
+        return response;
+    }
+    if !realm_exists(&state, &realm) {
+        return realm_not_found();
+    }
+    iframe_page(pages::THIRD_PARTY_COOKIES_STEP1)
+}
+
+pub async fn step2(State(state): State<Shared>, Path(realm): Path<String>) -> Response {
+    if let Some(response) = fault(&state, "3p-cookies-step2", &realm).await {
+        return response;
+    }
+    if !realm_exists(&state, &realm) {
+        return realm_not_found();
+    }
+    iframe_page(pages::THIRD_PARTY_COOKIES_STEP2)
+}

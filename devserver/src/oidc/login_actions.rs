@@ -1,0 +1,367 @@
+//! Form posts of the login flow (`/login-actions/...`): credentials, registration and the
+//! required action requested with `kc_action`.
+
+use axum::extract::{Path, RawQuery, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+
+use super::authorize::{
+    complete_login, error_page, error_response, login_page, registration_page, required_action_page,
+};
+use super::new_user_session;
+use crate::events::EventBuilder;
+use crate::http::RequestInfo;
+use crate::model::{Password, Realm, User};
+use crate::sessions::AuthSession;
+use crate::state::Shared;
+use crate::util::form_decode;
+
+fn query_param(query: &Option<String>, name: &str) -> String {
+    form_decode(query.as_deref().unwrap_or_default())
+        .into_iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v)
+        .unwrap_or_default()
+}
+
+fn field<'a>(form: &'a [(String, String)], name: &str) -> &'a str {
+    form.iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+        .unwrap_or_default()
+}
+
+enum Pending {
+    Live(Box<AuthSession>),
+    /// The login took too long (or the fault knob expired it): tell the client.
+    Expired(Response),
+    Unknown(Response),
+}
+
+fn pending(realm: &mut Realm, tab_id: &str, info: &RequestInfo, now: u64) -> Pending {
+    match realm.auth_sessions.get(tab_id).cloned() {
+        Some(session) if session.is_expired(now, &realm.settings) => {
+            realm.auth_sessions.remove(tab_id);
+            let issuer = info.issuer(&realm.name);
+            Pending::Expired(error_response(
+                &session.request,
+                &issuer,
+                "temporarily_unavailable",
+                Some("authentication_expired"),
+            ))
+        }
+        Some(session) => Pending::Live(Box::new(session)),
+        None => Pending::Unknown(error_page(
+            realm,
+            StatusCode::BAD_REQUEST,
+            "Your login attempt timed out. Login will start from the beginning.",
+        )),
+    }
+}
+
+fn lang(session: &AuthSession) -> String {
+    session
+        .request
+        .ui_locales
+        .as_deref()
+        .and_then(|l| l.split_whitespace().next())
+        .unwrap_or("en")
+        .to_string()
+}
+
+pub async fn show_login(
+    State(state): State<Shared>,
+    Path(realm_name): Path<String>,
+    RawQuery(query): RawQuery,
+    info: RequestInfo,
+) -> Response {
+    let now = state.now();
+    let mut realms = state.realms();
+    let Some(realm) = realms.get_mut(&realm_name) else {
+        return crate::http::realm_not_found();
+    };
+    let tab_id = query_param(&query, "tab_id");
+    match pending(realm, &tab_id, &info, now) {
+        Pending::Live(session) => {
+            let hint = session.request.login_hint.clone().unwrap_or_default();
+            login_page(
+                realm,
+                &tab_id,
+                &session.request.client_id,
+                &lang(&session),
+                &hint,
+                None,
+            )
+        }
+        Pending::Expired(response) | Pending::Unknown(response) => response,
+    }
+}
+
+pub async fn authenticate(
+    State(state): State<Shared>,
+    Path(realm_name): Path<String>,
+    RawQuery(query): RawQuery,
+    info: RequestInfo,
+    body: String,
+) -> Response {
+    let now = state.now();
+    let form = form_decode(&body);
+    let mut realms = state.realms();
+    let Some(realm) = realms.get_mut(&realm_name) else {
+        return crate::http::realm_not_found();
+    };
+    let tab_id = query_param(&query, "tab_id");
+    let session = match pending(realm, &tab_id, &info, now) {
+        Pending::Live(session) => session,
+        Pending::Expired(response) | Pending::Unknown(response) => return response,
+    };
+    let request = session.request.clone();
+    let username = field(&form, "username").trim().to_string();
+    let password = field(&form, "password");
+    let event = EventBuilder::new("LOGIN", &realm.id, &realm.name, &info.ip)
+        .client(&request.client_id)
+        .detail("auth_method", "openid-connect")
+        .detail("auth_type", request.auth_type())
+        .detail("redirect_uri", &request.redirect_uri)
+        .detail("username", &username);
+
+    let user = realm.user_for_login(&username).cloned();
+    let failure = match &user {
+        None => Some(("user_not_found", "Invalid username or password.")),
+        Some(u) if !u.enabled => Some((
+            "user_disabled",
+            "Account is disabled, contact your administrator.",
+        )),
+        Some(u) if !u.password.as_ref().is_some_and(|p| p.matches(password)) => {
+            Some(("invalid_user_credentials", "Invalid username or password."))
+        }
+        Some(_) => None,
+    };
+    if let Some((error, message)) = failure {
+        let mut event = event.error(error);
+        if let Some(u) = &user {
+            event = event.user(&u.id);
+        }
+        state.emit(event);
+        return login_page(
+            realm,
+            &tab_id,
+            &request.client_id,
+            &lang(&session),
+            &username,
+            Some(message),
+        );
+    }
+    let Some(user) = user else {
+        return error_page(realm, StatusCode::BAD_REQUEST, "User not found.");
+    };
+    let session_id = new_user_session(realm, &user.id, &info.ip, now);
+    if request.kc_action.is_some() {
+        if let Some(pending) = realm.auth_sessions.get_mut(&tab_id) {
+            pending.authenticated_session = Some(session_id);
+        }
+        return required_action_page(realm, &tab_id, &request.client_id);
+    }
+    realm.auth_sessions.remove(&tab_id);
+    let keys = state.keys();
+    complete_login(
+        &state,
+        realm,
+        &keys,
+        &info,
+        &request,
+        &session_id,
+        true,
+        None,
+    )
+}
+
+pub async fn required_action(
+    State(state): State<Shared>,
+    Path(realm_name): Path<String>,
+    RawQuery(query): RawQuery,
+    info: RequestInfo,
+    body: String,
+) -> Response {
+    let now = state.now();
+    let form = form_decode(&body);
+    let mut realms = state.realms();
+    let Some(realm) = realms.get_mut(&realm_name) else {
+        return crate::http::realm_not_found();
+    };
+    let tab_id = query_param(&query, "tab_id");
+    let session = match pending(realm, &tab_id, &info, now) {
+        Pending::Live(session) => session,
+        Pending::Expired(response) | Pending::Unknown(response) => return response,
+    };
+    let Some(session_id) = session.authenticated_session.clone() else {
+        return error_page(realm, StatusCode::BAD_REQUEST, "Invalid request.");
+    };
+    realm.auth_sessions.remove(&tab_id);
+    let action = session.request.kc_action.clone().unwrap_or_default();
+    let cancelled = form.iter().any(|(k, _)| k == "cancel-aia");
+    let status = if cancelled { "cancelled" } else { "success" };
+    let fresh = session.request.prompt.as_deref() == Some("login");
+    let keys = state.keys();
+    complete_login(
+        &state,
+        realm,
+        &keys,
+        &info,
+        &session.request,
+        &session_id,
+        fresh,
+        Some((status, &action)),
+    )
+}
+
+pub async fn show_registration(
+    State(state): State<Shared>,
+    Path(realm_name): Path<String>,
+    RawQuery(query): RawQuery,
+    info: RequestInfo,
+) -> Response {
+    let now = state.now();
+    let mut realms = state.realms();
+    let Some(realm) = realms.get_mut(&realm_name) else {
+        return crate::http::realm_not_found();
+    };
+    if !realm.settings.registration_allowed {
+        return error_page(realm, StatusCode::FORBIDDEN, "Registration not allowed");
+    }
+    let tab_id = query_param(&query, "tab_id");
+    match pending(realm, &tab_id, &info, now) {
+        Pending::Live(session) => registration_page(
+            realm,
+            &tab_id,
+            &session.request.client_id,
+            &lang(&session),
+            ["", "", "", ""],
+            None,
+        ),
+        Pending::Expired(response) | Pending::Unknown(response) => response,
+    }
+}
+
+fn registration_error(realm: &Realm, form: &[(String, String)]) -> Option<&'static str> {
+    let username = field(form, "username").trim();
+    let email = field(form, "email").trim();
+    if field(form, "firstName").trim().is_empty() {
+        return Some("Please specify first name.");
+    }
+    if field(form, "lastName").trim().is_empty() {
+        return Some("Please specify last name.");
+    }
+    if email.is_empty() {
+        return Some("Please specify email.");
+    }
+    let valid_email = email.split_once('@').is_some_and(|(local, domain)| {
+        !local.is_empty() && domain.contains('.') && !domain.ends_with('.')
+    });
+    if !valid_email {
+        return Some("Invalid email address.");
+    }
+    if username.is_empty() {
+        return Some("Please specify username.");
+    }
+    if field(form, "password").is_empty() {
+        return Some("Please specify password.");
+    }
+    if field(form, "password") != field(form, "password-confirm") {
+        return Some("Password confirmation doesn't match.");
+    }
+    if realm.user_by_username(username).is_some() {
+        return Some("Username already exists.");
+    }
+    let lower = email.to_lowercase();
+    if realm
+        .users
+        .iter()
+        .any(|u| u.email.as_deref() == Some(lower.as_str()))
+    {
+        return Some("Email already exists.");
+    }
+    None
+}
+
+pub async fn register(
+    State(state): State<Shared>,
+    Path(realm_name): Path<String>,
+    RawQuery(query): RawQuery,
+    info: RequestInfo,
+    body: String,
+) -> Response {
+    let now = state.now();
+    let now_ms = state.now_ms();
+    let form = form_decode(&body);
+    let mut realms = state.realms();
+    let Some(realm) = realms.get_mut(&realm_name) else {
+        return crate::http::realm_not_found();
+    };
+    if !realm.settings.registration_allowed {
+        return error_page(realm, StatusCode::FORBIDDEN, "Registration not allowed");
+    }
+    let tab_id = query_param(&query, "tab_id");
+    let session = match pending(realm, &tab_id, &info, now) {
+        Pending::Live(session) => session,
+        Pending::Expired(response) | Pending::Unknown(response) => return response,
+    };
+    let request = session.request.clone();
+    let values = [
+        field(&form, "firstName"),
+        field(&form, "lastName"),
+        field(&form, "email"),
+        field(&form, "username"),
+    ];
+    if let Some(message) = registration_error(realm, &form) {
+        state.emit(
+            EventBuilder::new("REGISTER", &realm.id, &realm.name, &info.ip)
+                .client(&request.client_id)
+                .detail("username", field(&form, "username"))
+                .detail("email", field(&form, "email"))
+                .error("invalid_registration"),
+        );
+        return registration_page(
+            realm,
+            &tab_id,
+            &request.client_id,
+            &lang(&session),
+            values,
+            Some(message),
+        );
+    }
+    let mut user = User::new(field(&form, "username").trim(), now_ms);
+    user.first_name = Some(field(&form, "firstName").trim().to_string());
+    user.last_name = Some(field(&form, "lastName").trim().to_string());
+    user.email = Some(field(&form, "email").trim().to_lowercase());
+    user.password = Some(Password::new(field(&form, "password")));
+    let user_id = user.id.clone();
+    let username = user.username.clone();
+    let email = user.email.clone().unwrap_or_default();
+    realm.users.push(user);
+    let session_id = new_user_session(realm, &user_id, &info.ip, now);
+    state.emit(
+        EventBuilder::new("REGISTER", &realm.id, &realm.name, &info.ip)
+            .client(&request.client_id)
+            .user(&user_id)
+            .session(&session_id)
+            .detail("auth_method", "openid-connect")
+            .detail("auth_type", request.auth_type())
+            .detail("register_method", "form")
+            .detail("redirect_uri", &request.redirect_uri)
+            .detail("username", &username)
+            .detail("email", &email),
+    );
+    realm.auth_sessions.remove(&tab_id);
+    let keys = state.keys();
+    complete_login(
+        &state,
+        realm,
+        &keys,
+        &info,
+        &request,
+        &session_id,
+        true,
+        None,
+    )
+}

@@ -1,0 +1,198 @@
+//! Building and running the server: realms, keys, routes, the listener.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::extract::Request;
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use axum::Router;
+use rsa::RsaPrivateKey;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+use tower_http::services::ServeDir;
+
+use crate::import::load_realm_file;
+use crate::keys::{generate_rsa_key, KeySet};
+use crate::log::{self, Level};
+use crate::model::{Client, Password, Realm, User};
+use crate::state::{AppState, Shared};
+
+/// Everything the server needs to start.
+#[derive(Clone)]
+pub struct ServerConfig {
+    pub host: String,
+    pub port: u16,
+    /// Served at `/` (the demo app); `None` serves nothing there.
+    pub www: Option<PathBuf>,
+    /// Served at `/pkg` (the built npm package).
+    pub pkg: Option<PathBuf>,
+    /// Keycloak realm-export files to import.
+    pub realm_files: Vec<PathBuf>,
+    pub admin_user: String,
+    pub admin_password: String,
+    /// Use this signing key instead of generating one (tests share one key).
+    pub signing_key: Option<RsaPrivateKey>,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            host: "127.0.0.1".into(),
+            port: 8080,
+            www: None,
+            pkg: None,
+            realm_files: Vec::new(),
+            admin_user: "admin".into(),
+            admin_password: "admin".into(),
+            signing_key: None,
+        }
+    }
+}
+
+/// A started server. Dropping it does not stop it; call `shutdown`.
+pub struct RunningServer {
+    pub addr: SocketAddr,
+    pub state: Shared,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: JoinHandle<Result<(), std::io::Error>>,
+}
+
+impl RunningServer {
+    /// `http://127.0.0.1:PORT`
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub async fn shutdown(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        let _ = self.task.await;
+    }
+
+    /// Runs until the server stops by itself (an I/O error).
+    pub async fn wait(self) -> Result<(), String> {
+        match self.task.await {
+            Ok(result) => result.map_err(|err| err.to_string()),
+            Err(err) => Err(err.to_string()),
+        }
+    }
+}
+
+/// The master realm with `admin-cli` and the admin user, unless a realm file provided one.
+fn master_realm(config: &ServerConfig, now_ms: u64) -> Realm {
+    let mut master = Realm::new("master");
+    master.settings.access_token_lifespan = 60;
+    master.settings.display_name = Some("Keycloak".into());
+    let mut cli = Client::new("admin-cli");
+    cli.public_client = true;
+    cli.standard_flow = false;
+    cli.direct_access_grants = true;
+    master.clients.push(cli);
+    for role in ["admin", "create-realm"] {
+        if master.role(role).is_none() {
+            master.roles.push(crate::model::Role::new(role, None));
+        }
+    }
+    let mut admin = User::new(&config.admin_user, now_ms);
+    admin.password = Some(Password::new(&config.admin_password));
+    admin.realm_roles.insert("admin".into());
+    admin.realm_roles.insert("create-realm".into());
+    master.users.push(admin);
+    master
+}
+
+pub fn load_realms(config: &ServerConfig, now_ms: u64) -> Result<Vec<Realm>, String> {
+    let mut realms: Vec<Realm> = Vec::new();
+    for path in &config.realm_files {
+        let realm = load_realm_file(path, now_ms)?;
+        if realms.iter().any(|r| r.name == realm.name) {
+            return Err(format!(
+                "{}: realm '{}' is already imported from another file",
+                path.display(),
+                realm.name
+            ));
+        }
+        realms.push(realm);
+    }
+    if !realms.iter().any(|r| r.name == crate::admin::MASTER) {
+        realms.push(master_realm(config, now_ms));
+    }
+    Ok(realms)
+}
+
+async fn log_requests(request: Request, next: Next) -> Response {
+    if !log::enabled(Level::Debug) {
+        return next.run(request).await;
+    }
+    let started = Instant::now();
+    let method = request.method().clone();
+    let uri = request.uri().path().to_string();
+    let response = next.run(request).await;
+    log::log(
+        Level::Debug,
+        &format!(
+            "{method} {uri} -> {} ({:.1} ms)",
+            response.status().as_u16(),
+            started.elapsed().as_secs_f64() * 1000.0
+        ),
+    );
+    response
+}
+
+pub fn router(state: Shared) -> Router {
+    let mut app = crate::oidc::routes().merge(crate::admin::routes());
+    if let Some(pkg) = &state.pkg {
+        app = app.nest_service("/pkg", ServeDir::new(pkg));
+    }
+    if let Some(www) = &state.www {
+        app = app.fallback_service(ServeDir::new(www));
+    }
+    app.layer(middleware::from_fn(log_requests))
+        .with_state(state)
+}
+
+/// Loads the realms, makes the keys, binds and starts serving in the background.
+pub async fn start(config: ServerConfig) -> Result<RunningServer, String> {
+    let now_ms = crate::state::wall_clock_ms();
+    let realms = load_realms(&config, now_ms)?;
+    let key = match config.signing_key.clone() {
+        Some(key) => key,
+        None => tokio::task::spawn_blocking(generate_rsa_key)
+            .await
+            .map_err(|err| err.to_string())??,
+    };
+    let state: Shared = Arc::new(AppState::new(
+        realms,
+        KeySet::new(key),
+        config.www.clone(),
+        config.pkg.clone(),
+    ));
+    let addr = format!("{}:{}", config.host, config.port);
+    let listener = tokio::net::TcpListener::bind(&addr).await.map_err(|err| {
+        if err.kind() == std::io::ErrorKind::AddrInUse {
+            format!("cannot listen on {addr}: the port is already in use (choose another with --port, or 0 for any free port)")
+        } else {
+            format!("cannot listen on {addr}: {err}")
+        }
+    })?;
+    let local = listener.local_addr().map_err(|err| err.to_string())?;
+    let (tx, rx) = oneshot::channel::<()>();
+    let app = router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
+    let task = tokio::spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async {
+                let _ = rx.await;
+            })
+            .await
+    });
+    Ok(RunningServer {
+        addr: local,
+        state,
+        shutdown: Some(tx),
+        task,
+    })
+}
