@@ -299,7 +299,7 @@ impl CallbackRecord {
         if let Some(verifier) = &self.pkce_code_verifier {
             members.push(("pkceCodeVerifier".into(), Value::from(verifier.as_str())));
         }
-        members.push(("expires".into(), Value::Number(self.expires)));
+        members.push(("expires".into(), Value::from(self.expires)));
         if let Some(fragment) = &self.app_fragment {
             members.push(("appFragment".into(), Value::from(fragment.as_str())));
         }

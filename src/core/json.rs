@@ -9,6 +9,8 @@
 
 use std::fmt;
 
+use super::number;
+
 /// Nesting deeper than this is rejected: it only ever comes from hostile input, and the parser
 /// recurses once per level.
 pub const MAX_DEPTH: usize = 64;
@@ -18,10 +20,38 @@ pub const MAX_DEPTH: usize = 64;
 pub enum Value {
     Null,
     Bool(bool),
-    Number(f64),
+    Number(Number),
     String(String),
     Array(Vec<Value>),
     Object(Vec<(String, Value)>),
+}
+
+/// A JSON number. A number read from JSON keeps its text and is written back with it, so that
+/// what `JSON.parse` reads from our output is the very number it read from the input, to the
+/// last bit (our own text-to-number conversion is exact only for the usual range; see
+/// [`number`]). Numbers are equal when their values are.
+#[derive(Debug, Clone)]
+pub struct Number {
+    value: f64,
+    text: Option<Box<str>>,
+}
+
+impl Number {
+    pub fn value(&self) -> f64 {
+        self.value
+    }
+}
+
+impl PartialEq for Number {
+    fn eq(&self, other: &Self) -> bool {
+        self.value == other.value
+    }
+}
+
+impl From<f64> for Number {
+    fn from(value: f64) -> Self {
+        Number { value, text: None }
+    }
 }
 
 /// Why a text is not JSON, and the byte offset where that became clear.
@@ -31,9 +61,19 @@ pub struct JsonError {
     pub position: usize,
 }
 
+impl JsonError {
+    /// "<reason> at position <n>".
+    pub fn message(&self) -> String {
+        let mut out = String::from(self.reason);
+        out.push_str(" at position ");
+        number::push_u64(self.position as u64, &mut out);
+        out
+    }
+}
+
 impl fmt::Display for JsonError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} at position {}", self.reason, self.position)
+        f.write_str(&self.message())
     }
 }
 
@@ -57,7 +97,7 @@ impl Value {
 
     pub fn as_f64(&self) -> Option<f64> {
         match self {
-            Value::Number(n) => Some(*n),
+            Value::Number(n) => Some(n.value),
             _ => None,
         }
     }
@@ -121,7 +161,7 @@ impl Value {
         match self {
             Value::Null => false,
             Value::Bool(b) => *b,
-            Value::Number(n) => *n != 0.0 && !n.is_nan(),
+            Value::Number(n) => n.value != 0.0 && !n.value.is_nan(),
             Value::String(s) => !s.is_empty(),
             Value::Array(_) | Value::Object(_) => true,
         }
@@ -149,7 +189,10 @@ impl Value {
             Value::Null => out.push_str("null"),
             Value::Bool(true) => out.push_str("true"),
             Value::Bool(false) => out.push_str("false"),
-            Value::Number(n) if n.is_finite() => write_number(*n, out),
+            Value::Number(Number {
+                text: Some(text), ..
+            }) => out.push_str(text),
+            Value::Number(n) if n.value.is_finite() => number::write(n.value, out),
             // JSON.stringify writes NaN and the infinities as null.
             Value::Number(_) => out.push_str("null"),
             Value::String(s) => write_string(s, out),
@@ -193,7 +236,7 @@ impl From<String> for Value {
 
 impl From<f64> for Value {
     fn from(n: f64) -> Self {
-        Value::Number(n)
+        Value::Number(Number::from(n))
     }
 }
 
@@ -230,23 +273,6 @@ pub fn write_string(s: &str, out: &mut String) {
 
 fn hex_lower(nibble: u32) -> char {
     char::from_digit(nibble, 16).unwrap_or('0')
-}
-
-/// Appends a number as JavaScript's `String(n)` writes it, for the values we meet: integers
-/// without a fraction (`3600`, not `3600.0`), NaN and the infinities by name. Fractions use
-/// Rust's shortest round-trip digits, which agree with JavaScript's below 1e21 and above 1e-7.
-pub fn write_number(n: f64, out: &mut String) {
-    use std::fmt::Write;
-    if n.is_nan() {
-        out.push_str("NaN");
-    } else if n.is_infinite() {
-        out.push_str(if n > 0.0 { "Infinity" } else { "-Infinity" });
-    } else if n.fract() == 0.0 && n.abs() < 9.0e15 {
-        // Exact: the value is an integer well inside i64. -0 prints as 0, as in JavaScript.
-        let _ = write!(out, "{}", n as i64);
-    } else {
-        let _ = write!(out, "{n}");
-    }
 }
 
 /// Parses JSON text, as `JSON.parse` would (within [`MAX_DEPTH`]).
@@ -409,11 +435,16 @@ impl Parser<'_> {
             }
             self.skip_digits();
         }
-        // The grammar above admits only what Rust's float parser accepts.
         self.text
             .get(start..self.pos)
-            .and_then(|s| s.parse::<f64>().ok())
-            .map(Value::Number)
+            .and_then(|text| {
+                number::parse(text).map(|value| {
+                    Value::Number(Number {
+                        value,
+                        text: Some(text.into()),
+                    })
+                })
+            })
             .ok_or(JsonError {
                 reason: "Invalid number",
                 position: start,
@@ -545,14 +576,14 @@ mod tests {
                     "b",
                     Value::Array(vec![Value::Bool(true), Value::Bool(false)])
                 ),
-                ("c", Value::Number(-150.0)),
+                ("c", Value::from(-150.0)),
                 ("d", Value::from("x")),
                 ("e", Value::Object(vec![])),
             ])
         );
-        assert_eq!(parse("0").unwrap(), Value::Number(0.0));
-        assert_eq!(parse("-0.25").unwrap(), Value::Number(-0.25));
-        assert_eq!(parse("1E+3").unwrap(), Value::Number(1000.0));
+        assert_eq!(parse("0").unwrap(), Value::from(0.0));
+        assert_eq!(parse("-0.25").unwrap(), Value::from(-0.25));
+        assert_eq!(parse("1E+3").unwrap(), Value::from(1000.0));
         assert_eq!(parse("[]").unwrap(), Value::Array(vec![]));
         assert_eq!(parse("\"\"").unwrap(), Value::from(""));
         assert_eq!(parse("\t\r\n true \n").unwrap(), Value::Bool(true));
@@ -671,11 +702,11 @@ mod tests {
                 "s",
                 Value::from("q\"b\\n\n\r\t\u{8}\u{c}\u{1}\u{1f} é/€\u{2028}"),
             ),
-            ("n", Value::Number(3600.0)),
-            ("f", Value::Number(0.5)),
-            ("neg", Value::Number(-0.0)),
-            ("nan", Value::Number(f64::NAN)),
-            ("inf", Value::Number(f64::INFINITY)),
+            ("n", Value::from(3600.0)),
+            ("f", Value::from(0.5)),
+            ("neg", Value::from(-0.0)),
+            ("nan", Value::from(f64::NAN)),
+            ("inf", Value::from(f64::INFINITY)),
             (
                 "a",
                 Value::Array(vec![Value::Null, Value::Bool(true), Value::Bool(false)]),
@@ -699,24 +730,27 @@ mod tests {
     }
 
     #[test]
-    fn writes_numbers_as_javascript() {
-        let cases = [
-            (0.0, "0"),
-            (-0.0, "0"),
-            (3600.0, "3600"),
-            (-5.0, "-5"),
-            (1.5, "1.5"),
-            (0.1, "0.1"),
-            (1_700_000_000_123.0, "1700000000123"),
-            (f64::NAN, "NaN"),
-            (f64::INFINITY, "Infinity"),
-            (f64::NEG_INFINITY, "-Infinity"),
-        ];
-        for (n, expected) in cases {
-            let mut out = String::new();
-            write_number(n, &mut out);
-            assert_eq!(out, expected);
-        }
+    fn numbers_read_are_written_back_with_their_text() {
+        let text =
+            "[1.0,1E3,-0,0.30000000000000004,1.7976931348623157e308,5e-324,123456789012345678901]";
+        let v = parse(text).unwrap();
+        assert_eq!(v.to_json(), text);
+        let values: Vec<f64> = v
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(Value::as_f64)
+            .collect();
+        assert_eq!(values[..4], [1.0, 1000.0, 0.0, 0.30000000000000004]);
+        // Numbers made here are written as JavaScript writes them.
+        let made = Value::Array(vec![
+            Value::from(1000.0),
+            Value::from(0.5),
+            Value::from(-0.0),
+        ]);
+        assert_eq!(made.to_json(), "[1000,0.5,0]");
+        // Equality is by value.
+        assert_eq!(parse("1.0").unwrap(), Value::from(1.0));
     }
 
     #[test]
@@ -742,7 +776,7 @@ mod tests {
         for falsy in ["null", "false", "0", "-0", "\"\""] {
             assert!(!parse(falsy).unwrap().is_truthy(), "{falsy}");
         }
-        assert!(!Value::Number(f64::NAN).is_truthy());
+        assert!(!Value::from(f64::NAN).is_truthy());
         for truthy in ["true", "1", "-1", "\"0\"", "\"false\"", "[]", "{}"] {
             assert!(parse(truthy).unwrap().is_truthy(), "{truthy}");
         }

@@ -10,6 +10,7 @@ pub mod config;
 pub mod encode;
 pub mod error;
 pub mod json;
+pub mod number;
 pub mod options;
 pub mod pkce;
 pub mod refresh;

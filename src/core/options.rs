@@ -8,7 +8,8 @@
 //! truthiness.
 
 use super::error::{Error, ErrorCode};
-use super::json::{self, Value};
+use super::json::Value;
+use super::number;
 
 /// `onLoad`: what `init()` does when the URL carries no callback.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -177,7 +178,7 @@ fn boolean(options: &Value, name: &str) -> Result<Option<bool>, Error> {
 fn number(options: &Value, name: &str) -> Result<Option<f64>, Error> {
     match given(options, name) {
         None => Ok(None),
-        Some(Value::Number(n)) => Ok(Some(*n)),
+        Some(Value::Number(n)) => Ok(Some(n.value())),
         Some(_) => Err(invalid(name)),
     }
 }
@@ -201,7 +202,7 @@ fn js_string(value: &Value, out: &mut String) {
     match value {
         Value::Null => out.push_str("null"),
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-        Value::Number(n) => json::write_number(*n, out),
+        Value::Number(n) => number::write(n.value(), out),
         Value::String(s) => out.push_str(s),
         Value::Array(items) => {
             for (i, item) in items.iter().enumerate() {

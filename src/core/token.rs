@@ -167,11 +167,11 @@ pub fn coerce_min_validity(value: &Value) -> Result<f64, Error> {
     let invalid = || Error::new(ErrorCode::InvalidOption, "Invalid minValidity");
     match value {
         Value::Null => Ok(0.0),
-        Value::Number(n) if n.is_nan() => Ok(0.0),
-        Value::Number(n) => Ok(*n),
+        Value::Number(n) if n.value().is_nan() => Ok(0.0),
+        Value::Number(n) => Ok(n.value()),
         Value::Bool(b) => Ok(if *b { 1.0 } else { 0.0 }),
         Value::String(s) if s.trim().is_empty() => Ok(0.0),
-        Value::String(s) => s.trim().parse::<f64>().map_err(|_| invalid()),
+        Value::String(s) => super::number::parse(s.trim()).ok_or_else(invalid),
         Value::Array(_) | Value::Object(_) => Err(invalid()),
     }
 }
@@ -377,7 +377,7 @@ pub fn parse_json_reply(status: u16, body: &str) -> Result<Value, Error> {
     }
     json::parse(body).map_err(|e| {
         let mut message = String::from("The server's reply is not valid JSON: ");
-        message.push_str(&e.to_string());
+        message.push_str(&e.message());
         Error::new(ErrorCode::InvalidResponse, message).with_status(status)
     })
 }
@@ -612,7 +612,7 @@ mod tests {
         assert_eq!(v("\" 7 \"").unwrap(), 7.0);
         assert_eq!(v("\"\"").unwrap(), 0.0);
         assert_eq!(v("true").unwrap(), 1.0);
-        assert_eq!(coerce_min_validity(&Value::Number(f64::NAN)).unwrap(), 0.0);
+        assert_eq!(coerce_min_validity(&Value::from(f64::NAN)).unwrap(), 0.0);
         for bad in ["\"abc\"", "{}", "[]"] {
             let err = v(bad).unwrap_err();
             assert_eq!(err.message, "Invalid minValidity");

@@ -126,7 +126,7 @@ pub fn authorization_url(request: &AuthorizationRequest) -> String {
     }
     if let Some(max_age) = options.max_age {
         let mut text = String::new();
-        super::json::write_number(max_age, &mut text);
+        super::number::write(max_age, &mut text);
         q.append("max_age", &text);
     }
     if let Some(hint) = &options.login_hint {
