@@ -582,4 +582,34 @@ mod tests {
         assert_eq!(empty.authorize().unwrap_err().code, ErrorCode::NotSupported);
         assert_eq!(empty.token().unwrap_err().code, ErrorCode::NotSupported);
     }
+
+    #[test]
+    fn any_shape_is_accepted_or_rejected_without_panicking() {
+        let values = ["null", "1", "\"\"", "\"x\"", "[]", "{}", "{\"issuer\":1}"];
+        for url in values {
+            for realm in values {
+                for client in values {
+                    for provider in ["absent", "\"https://idp\"", "{}", "7"] {
+                        let mut text =
+                            format!(r#"{{"url":{url},"realm":{realm},"clientId":{client}"#);
+                        if provider != "absent" {
+                            text.push_str(&format!(r#","oidcProvider":{provider}"#));
+                        }
+                        text.push('}');
+                        match source(&text) {
+                            Ok(src) => {
+                                let fetched =
+                                    parse(r#"{"auth-server-url":"u","realm":"r","resource":"c"}"#)
+                                        .unwrap();
+                                if let Ok(config) = src.resolve(Some(&fetched)) {
+                                    let _ = config.endpoints.authorize();
+                                }
+                            }
+                            Err(err) => assert_eq!(err.code, ErrorCode::InvalidConfig, "{text}"),
+                        }
+                    }
+                }
+            }
+        }
+    }
 }

@@ -789,4 +789,91 @@ mod tests {
         );
         assert!(AccountOptions::from_value(&parse(r#"{"redirectUri":1}"#).unwrap()).is_err());
     }
+
+    /// Values of every JSON kind, for the sweep below.
+    fn samples() -> Vec<Value> {
+        [
+            "null",
+            "true",
+            "false",
+            "0",
+            "-1",
+            "5",
+            "1e308",
+            "\"\"",
+            "\"S256\"",
+            "\"query\"",
+            "\"check-sso\"",
+            "\"hybrid\"",
+            "\"POST\"",
+            "\"register\"",
+            "\"x\"",
+            "[]",
+            "[null]",
+            "{}",
+            "{\"values\":[\"a\"]}",
+        ]
+        .iter()
+        .map(|t| parse(t).unwrap())
+        .collect()
+    }
+
+    #[test]
+    fn any_value_of_any_option_is_accepted_or_rejected_without_panicking() {
+        let names = [
+            "useNonce",
+            "adapter",
+            "onLoad",
+            "token",
+            "refreshToken",
+            "idToken",
+            "timeSkew",
+            "checkLoginIframe",
+            "checkLoginIframeInterval",
+            "responseMode",
+            "redirectUri",
+            "silentCheckSsoRedirectUri",
+            "silentCheckSsoFallback",
+            "flow",
+            "pkceMethod",
+            "enableLogging",
+            "scope",
+            "messageReceiveTimeout",
+            "locale",
+            "logoutMethod",
+            "prompt",
+            "action",
+            "maxAge",
+            "loginHint",
+            "acr",
+            "acrValues",
+            "idpHint",
+        ];
+        for name in names {
+            for value in samples() {
+                let options = Value::Object(vec![(name.to_owned(), value.clone())]);
+                for result in [
+                    InitOptions::from_value(&options).map(|_| ()),
+                    LoginOptions::from_value(&options).map(|_| ()),
+                    LogoutOptions::from_value(&options).map(|_| ()),
+                    AccountOptions::from_value(&options).map(|_| ()),
+                ] {
+                    if let Err(err) = result {
+                        assert!(
+                            matches!(err.code, ErrorCode::InvalidOption | ErrorCode::NotSupported),
+                            "{name}: {err:?}"
+                        );
+                        assert!(!err.message.is_empty());
+                    }
+                }
+                let _ = register_options(&options);
+            }
+        }
+        for value in samples() {
+            assert!(
+                InitOptions::from_value(&value).is_ok()
+                    == matches!(value, Value::Null | Value::Object(_))
+            );
+        }
+    }
 }
