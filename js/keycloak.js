@@ -3,6 +3,10 @@
 // keycloak-js's constructor is synchronous, and so is ours: the WebAssembly module is fetched and
 // instantiated on first use, inside init(). Importing this file therefore touches no browser
 // global and has no side effects, which keeps server-side rendering working.
+//
+// This class is a thin shell: the engine (KeycloakCore, in Rust) keeps the state and writes the
+// public properties onto this object whenever they change, so they can be read at any moment.
+// Callbacks (onReady, onTokenExpired, ...) are looked up on this object when they fire.
 import initWasm, { KeycloakCore } from './keycloak_wasm.js'
 
 let wasmReady
@@ -15,7 +19,40 @@ function loadWasm () {
   return wasmReady
 }
 
-const isObject = (value) => typeof value === 'object' && value !== null && !Array.isArray(value)
+const isObject = (value) => typeof value === 'object' && value !== null
+
+/**
+ * Every rejection of keycloak-wasm: an Error with a stable `code`, which still has the `error`
+ * and `error_description` fields of keycloak-js's plain error objects.
+ */
+export class KeycloakError extends Error {
+  constructor (message, { code = 'error', error, error_description: description, status, cause } = {}) {
+    super(message, cause === undefined ? undefined : { cause })
+    this.name = 'KeycloakError'
+    this.code = code
+    this.error = error ?? code
+    this.error_description = description ?? message
+    if (status !== undefined) this.status = status
+  }
+}
+
+/** A failed HTTP exchange (no reply, a timeout, or an error status); `response` when there was one. */
+export class NetworkError extends KeycloakError {
+  constructor (message, options = {}) {
+    super(message, options)
+    this.name = 'NetworkError'
+    this.response = options.response
+  }
+}
+
+// How the engine creates its errors.
+const makeError = (code, message, error, description, status, response) =>
+  new (status !== undefined || code === 'network_error' || code === 'timeout' ? NetworkError : KeycloakError)(
+    message, { code, error, error_description: description, status, response })
+
+const notInitialized = () => {
+  throw new KeycloakError("The 'Keycloak' instance is not initialized: call init() first.", { code: 'not_initialized' })
+}
 
 export class Keycloak {
   #config
@@ -49,24 +86,52 @@ export class Keycloak {
     this.#config = config
   }
 
+  #c = () => this.#core ?? notInitialized()
+
   init = async (initOptions = {}) => {
     if (this.didInitialize) {
-      throw new Error("A 'Keycloak' instance can only be initialized once.")
+      throw new KeycloakError("A 'Keycloak' instance can only be initialized once.", { code: 'already_initialized' })
     }
     this.didInitialize = true
-    await loadWasm()
-    const config = this.#config
-    this.#core = new KeycloakCore(String(config.url ?? ''), String(config.realm ?? ''), String(config.clientId ?? ''))
-    this.authServerUrl = config.url
-    this.realm = config.realm
-    this.clientId = config.clientId
-    const core = this.#core
-    this.endpoints = {
-      authorize: () => core.authorizationEndpoint()
+    try {
+      await loadWasm()
+    } catch (cause) {
+      this.didInitialize = false
+      throw new NetworkError('The keycloak-wasm WebAssembly module could not be loaded.', { code: 'network_error', cause })
     }
-    this.onReady?.(this.authenticated)
-    return this.authenticated
+    const core = this.#core = new KeycloakCore(this.#config, this, makeError)
+    const endpoint = (name) => () => core.endpoint(name)
+    this.endpoints = {}
+    for (const name of ['authorize', 'token', 'logout', 'checkSessionIframe', 'thirdPartyCookiesIframe', 'register', 'userinfo']) {
+      this.endpoints[name] = endpoint(name)
+    }
+    return core.init(initOptions)
   }
+
+  login = async (options) => this.#c().login(options)
+  createLoginUrl = async (options) => this.#c().createLoginUrl(options)
+  logout = async (options) => this.#c().logout(options)
+  createLogoutUrl = (options) => this.#c().createLogoutUrl(options)
+  register = async (options) => this.#c().register(options)
+  createRegisterUrl = async (options) => this.#c().createRegisterUrl(options)
+  accountManagement = async () => this.#c().accountManagement()
+  createAccountUrl = (options) => this.#c().createAccountUrl(options)
+  // Before init() there are no tokens: these answer as keycloak-js does then.
+  isTokenExpired = (minValidity) => {
+    if (!this.#core) throw makeError('not_authenticated', 'Not authenticated')
+    return this.#core.isTokenExpired(minValidity)
+  }
+
+  updateToken = async (minValidity) => {
+    if (!this.#core) throw makeError('no_refresh_token', 'Unable to update token, no refresh token available.')
+    return this.#core.updateToken(minValidity)
+  }
+
+  clearToken = () => this.#core?.clearToken()
+  hasRealmRole = (role) => this.#core?.hasRealmRole(role) ?? false
+  hasResourceRole = (role, resource) => this.#core?.hasResourceRole(role, resource) ?? false
+  loadUserProfile = async () => this.#c().loadUserProfile()
+  loadUserInfo = async () => this.#c().loadUserInfo()
 }
 
 export default Keycloak

@@ -226,7 +226,7 @@ async fn a_request_without_reply_ends_in_a_typed_error() {
     let err = http::send(&Request {
         url,
         form: None,
-        bearer: None,
+        authorization: None,
         include_credentials: false,
         timeout_ms: 5000.0,
     })
@@ -244,7 +244,7 @@ async fn a_request_that_never_answers_times_out() {
         &Request {
             url: "http://127.0.0.1:9/hangs",
             form: None,
-            bearer: None,
+            authorization: None,
             include_credentials: false,
             timeout_ms: 50.0,
         },
@@ -261,7 +261,7 @@ async fn a_reply_of_any_status_is_returned_with_its_body() {
     let reply = http::send(&Request {
         url: &url,
         form: Some("a=1"),
-        bearer: Some("t"),
+        authorization: Some("bearer t"),
         include_credentials: true,
         timeout_ms: 5000.0,
     })

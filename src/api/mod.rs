@@ -1,42 +1,182 @@
 //! The `#[wasm_bindgen]` facade driven by the JavaScript wrapper (`js/keycloak.js`).
-//! It converts JavaScript values into core types and core errors into JavaScript errors.
+//!
+//! `KeycloakCore` is the engine behind one `Keycloak` instance. The wrapper passes itself as
+//! the host: the engine writes the public properties onto it and fires its callbacks. Every
+//! method here only converts arguments and results; the work is in the submodules.
 
+mod convert;
+mod host;
+mod http;
+mod init;
+mod redirects;
+mod state;
+mod tokens;
+
+use std::rc::Rc;
+
+use js_sys::{Object, Promise};
 use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::future_to_promise;
 
-use crate::core::config::Realm;
-use crate::core::error::Error;
-
-/// Turns a core error into a JavaScript `Error` carrying the stable `code`.
-pub(crate) fn to_js_error(err: &Error) -> JsValue {
-    let js = js_sys::Error::new(&err.message);
-    // Reflect::set fails only on frozen objects; a fresh Error is not.
-    let _ = js_sys::Reflect::set(&js, &"code".into(), &err.code.as_str().into());
-    js.into()
-}
+use crate::core::config::ConfigSource;
+use host::{ErrorFactory, Host};
+use state::Engine;
+use tokens::UserDocument;
 
 /// The engine behind one `Keycloak` instance.
 #[wasm_bindgen]
 pub struct KeycloakCore {
-    realm: Realm,
+    engine: Rc<Engine>,
+}
+
+/// A promise of what `f` yields. Every promise goes through this one boxed path, so the
+/// promise glue exists once in the binary.
+pub(crate) fn promise(
+    f: impl std::future::Future<Output = Result<JsValue, JsValue>> + 'static,
+) -> Promise {
+    let job: state::Job<JsValue> = Box::pin(f);
+    future_to_promise(job)
 }
 
 #[wasm_bindgen]
 impl KeycloakCore {
+    /// `config` is what the constructor was given; `host` the `Keycloak` instance; `make_error`
+    /// its error factory.
     #[wasm_bindgen(constructor)]
-    pub fn new(url: &str, realm: &str, client_id: &str) -> Result<KeycloakCore, JsValue> {
-        let realm = Realm::new(url, realm, client_id).map_err(|e| to_js_error(&e))?;
-        Ok(KeycloakCore { realm })
+    pub fn new(
+        config: JsValue,
+        host: Object,
+        make_error: ErrorFactory,
+    ) -> Result<KeycloakCore, JsValue> {
+        let host = Host::new(host, make_error);
+        let source = convert::to_value(&config)
+            .and_then(|v| ConfigSource::from_value(&v))
+            .map_err(|e| host.error(&e))?;
+        Ok(KeycloakCore {
+            engine: Engine::new(host, source),
+        })
     }
 
-    /// The realm's base URL, `${url}/realms/${realm}`.
-    #[wasm_bindgen(js_name = realmUrl)]
-    pub fn realm_url(&self) -> String {
-        self.realm.realm_url()
+    pub fn init(&self, options: JsValue) -> Promise {
+        let engine = self.engine.clone();
+        promise(async move { engine.init(options).await.map(JsValue::from_bool) })
     }
 
-    /// The OpenID Connect authorization endpoint.
-    #[wasm_bindgen(js_name = authorizationEndpoint)]
-    pub fn authorization_endpoint(&self) -> String {
-        self.realm.authorization_endpoint()
+    /// One of the `endpoints` functions.
+    pub fn endpoint(&self, name: &str) -> Result<String, JsValue> {
+        let engine = &self.engine;
+        engine
+            .with_config(|config, _| {
+                let e = &config.endpoints;
+                match name {
+                    "authorize" => e.authorize().map(str::to_owned),
+                    "token" => e.token().map(str::to_owned),
+                    "logout" => e.logout().map(str::to_owned),
+                    "checkSessionIframe" => e.check_session_iframe().map(str::to_owned),
+                    "thirdPartyCookiesIframe" => e
+                        .third_party_cookies_iframe()
+                        .map(str::to_owned)
+                        .ok_or_else(crate::core::error::Error::not_supported),
+                    "register" => e.register().map(str::to_owned),
+                    _ => e.userinfo().map(str::to_owned),
+                }
+            })
+            .map_err(|e| engine.err(&e))
+    }
+
+    pub fn login(&self, options: JsValue) -> Promise {
+        let engine = self.engine.clone();
+        promise(async move {
+            let value = convert::to_value(&options).map_err(|e| engine.err(&e))?;
+            engine.login(value, options).await
+        })
+    }
+
+    #[wasm_bindgen(js_name = createLoginUrl)]
+    pub fn create_login_url(&self, options: JsValue) -> Promise {
+        let engine = self.engine.clone();
+        promise(async move {
+            let value = convert::to_value(&options).map_err(|e| engine.err(&e))?;
+            engine.create_login_url(&value, &options).map(JsValue::from)
+        })
+    }
+
+    pub fn register(&self, options: JsValue) -> Promise {
+        let engine = self.engine.clone();
+        promise(async move { engine.register(options).await })
+    }
+
+    #[wasm_bindgen(js_name = createRegisterUrl)]
+    pub fn create_register_url(&self, options: JsValue) -> Promise {
+        let engine = self.engine.clone();
+        promise(async move {
+            let value = convert::to_value(&options).map_err(|e| engine.err(&e))?;
+            let value = crate::core::options::register_options(&value);
+            engine.create_login_url(&value, &options).map(JsValue::from)
+        })
+    }
+
+    pub fn logout(&self, options: JsValue) -> Promise {
+        let engine = self.engine.clone();
+        promise(async move { engine.logout(options).await })
+    }
+
+    #[wasm_bindgen(js_name = createLogoutUrl)]
+    pub fn create_logout_url(&self, options: JsValue) -> Result<String, JsValue> {
+        self.engine.create_logout_url(&options)
+    }
+
+    #[wasm_bindgen(js_name = accountManagement)]
+    pub fn account_management(&self) -> Promise {
+        let engine = self.engine.clone();
+        promise(async move { engine.account_management().await })
+    }
+
+    #[wasm_bindgen(js_name = createAccountUrl)]
+    pub fn create_account_url(&self, options: JsValue) -> Result<String, JsValue> {
+        self.engine.create_account_url(&options)
+    }
+
+    #[wasm_bindgen(js_name = isTokenExpired)]
+    pub fn is_token_expired(&self, min_validity: JsValue) -> Result<bool, JsValue> {
+        self.engine.is_token_expired(&min_validity)
+    }
+
+    #[wasm_bindgen(js_name = updateToken)]
+    pub fn update_token(&self, min_validity: Option<f64>) -> Promise {
+        let engine = self.engine.clone();
+        promise(async move {
+            engine
+                .update_token(min_validity)
+                .await
+                .map(JsValue::from_bool)
+        })
+    }
+
+    #[wasm_bindgen(js_name = clearToken)]
+    pub fn clear_token(&self) {
+        self.engine.clear_token();
+    }
+
+    #[wasm_bindgen(js_name = hasRealmRole)]
+    pub fn has_realm_role(&self, role: &str) -> bool {
+        self.engine.has_realm_role(role)
+    }
+
+    #[wasm_bindgen(js_name = hasResourceRole)]
+    pub fn has_resource_role(&self, role: &str, resource: Option<String>) -> bool {
+        self.engine.has_resource_role(role, resource)
+    }
+
+    #[wasm_bindgen(js_name = loadUserProfile)]
+    pub fn load_user_profile(&self) -> Promise {
+        let engine = self.engine.clone();
+        promise(async move { engine.load_user_document(UserDocument::Profile).await })
+    }
+
+    #[wasm_bindgen(js_name = loadUserInfo)]
+    pub fn load_user_info(&self) -> Promise {
+        let engine = self.engine.clone();
+        promise(async move { engine.load_user_document(UserDocument::UserInfo).await })
     }
 }

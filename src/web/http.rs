@@ -16,8 +16,8 @@ pub struct Request<'a> {
     pub url: &'a str,
     /// A form-encoded body: the request is then a POST.
     pub form: Option<&'a str>,
-    /// An access token for `Authorization: bearer <token>`.
-    pub bearer: Option<&'a str>,
+    /// The `Authorization` header's value.
+    pub authorization: Option<&'a str>,
     /// Send cookies cross-origin (`credentials: 'include'`), as keycloak-js does for the token
     /// endpoint.
     pub include_credentials: bool,
@@ -86,10 +86,8 @@ pub async fn send_via(fetch: &Function, request: &Request<'_>) -> Result<Reply, 
         );
         init.set_body(&JsValue::from_str(form));
     }
-    if let Some(token) = request.bearer {
-        let mut value = String::from("bearer ");
-        value.push_str(token);
-        set(&headers, "Authorization", &value);
+    if let Some(value) = request.authorization {
+        set(&headers, "Authorization", value);
     }
     if request.include_credentials {
         init.set_credentials(RequestCredentials::Include);

@@ -1,0 +1,108 @@
+//! The JavaScript `Keycloak` instance that owns the engine: the engine writes the public
+//! properties onto it, looks its callbacks up on it when they fire, and makes its errors with
+//! the factory the wrapper passes in (so they are instances of the wrapper's `KeycloakError` and
+//! `NetworkError` classes).
+
+use js_sys::{Function, Object, Reflect};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+
+use crate::core::error::Error;
+
+#[wasm_bindgen]
+extern "C" {
+    /// `makeError(code, message, error, error_description, status, response)` of
+    /// js/keycloak.js, called through `Function.prototype.call`.
+    pub type ErrorFactory;
+    #[wasm_bindgen(method, js_name = call)]
+    #[allow(clippy::too_many_arguments)]
+    fn make(
+        this: &ErrorFactory,
+        this_arg: &JsValue,
+        code: &str,
+        message: &str,
+        error: Option<String>,
+        error_description: Option<String>,
+        status: Option<u16>,
+        response: &JsValue,
+    ) -> JsValue;
+
+    /// Reports an exception thrown by an application callback without interrupting the
+    /// adapter (it reaches `window.onerror` and the console).
+    #[wasm_bindgen(catch, js_name = reportError)]
+    fn report_error(error: &JsValue) -> Result<(), JsValue>;
+}
+
+/// The wrapper instance and its error factory.
+pub struct Host {
+    object: Object,
+    factory: ErrorFactory,
+}
+
+impl Host {
+    pub fn new(object: Object, factory: ErrorFactory) -> Self {
+        Host { object, factory }
+    }
+
+    /// A JavaScript error for a core error; `response` is the `Response` it came from.
+    pub fn error_with(&self, err: &Error, response: Option<&JsValue>) -> JsValue {
+        self.factory.make(
+            &JsValue::UNDEFINED,
+            err.code.as_str(),
+            &err.message,
+            err.error.clone(),
+            err.error_description.clone(),
+            err.status,
+            response.unwrap_or(&JsValue::UNDEFINED),
+        )
+    }
+
+    pub fn error(&self, err: &Error) -> JsValue {
+        self.error_with(err, None)
+    }
+
+    /// Sets a public property.
+    pub fn set(&self, name: &str, value: &JsValue) {
+        // The wrapper is a plain extensible object: setting cannot fail.
+        let _ = Reflect::set(&self.object, &JsValue::from_str(name), value);
+    }
+
+    /// Sets a public property, or deletes it for None (as keycloak-js `delete`s cleared fields).
+    pub fn set_opt(&self, name: &str, value: Option<&JsValue>) {
+        match value {
+            Some(value) => self.set(name, value),
+            None => {
+                let _ = Reflect::delete_property(&self.object, &JsValue::from_str(name));
+            }
+        }
+    }
+
+    pub fn set_str(&self, name: &str, value: Option<&str>) {
+        self.set_opt(name, value.map(JsValue::from_str).as_ref());
+    }
+
+    pub fn set_bool(&self, name: &str, value: bool) {
+        self.set(name, &JsValue::from_bool(value));
+    }
+
+    pub fn get(&self, name: &str) -> JsValue {
+        Reflect::get(&self.object, &JsValue::from_str(name)).unwrap_or(JsValue::UNDEFINED)
+    }
+
+    /// Calls the callback property `name` if the application has assigned a function there.
+    /// Never call this while a borrow of the engine's state is held: the callback may call
+    /// back into the adapter.
+    pub fn fire(&self, name: &str, args: &[JsValue]) {
+        let Ok(callback) = self.get(name).dyn_into::<Function>() else {
+            return;
+        };
+        let result = match args {
+            [] => callback.call0(&self.object),
+            [a] => callback.call1(&self.object, a),
+            [a, b, ..] => callback.call2(&self.object, a, b),
+        };
+        if let Err(thrown) = result {
+            let _ = report_error(&thrown);
+        }
+    }
+}

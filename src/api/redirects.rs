@@ -1,0 +1,203 @@
+//! Leaving the page: login, registration, logout and the account console, and the URLs they
+//! go to. With a custom `adapter` given to `init()`, the navigation is the adapter's, as in
+//! keycloak-js.
+
+use std::future::pending;
+use std::rc::Rc;
+
+use js_sys::{Function, Object, Promise, Reflect};
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+
+use super::convert::to_value;
+use super::state::{now_ms, Engine, Job};
+use crate::core::callback::is_stale_entry;
+use crate::core::error::{Error, ErrorCode};
+use crate::core::json::Value;
+use crate::core::options::{AccountOptions, LoginOptions, LogoutMethod, LogoutOptions};
+use crate::core::pkce::VERIFIER_RANDOM_BYTES;
+use crate::core::urls::{self, LoginSecrets};
+use crate::web::{navigation, random};
+
+/// Calls `adapter[name](arg)`.
+fn call_adapter(adapter: &Object, name: &str, arg: &JsValue) -> Result<JsValue, JsValue> {
+    let method: Function = Reflect::get(adapter, &JsValue::from_str(name))?.dyn_into()?;
+    method.call1(adapter, arg)
+}
+
+/// Awaits what a custom adapter's method returned (a promise or a plain value).
+async fn settle(value: JsValue) -> Result<JsValue, JsValue> {
+    JsFuture::from(Promise::resolve(&value)).await
+}
+
+fn draw_secrets() -> Result<LoginSecrets, Error> {
+    // A shortfall of usable bytes for the verifier is practically impossible; draw again if so.
+    for _ in 0..4 {
+        let state = random::bytes::<16>()?;
+        let nonce = random::bytes::<16>()?;
+        let verifier = random::bytes::<VERIFIER_RANDOM_BYTES>()?;
+        if let Some(secrets) = LoginSecrets::from_random(&state, &nonce, &verifier) {
+            return Ok(secrets);
+        }
+    }
+    Err(Error::new(
+        ErrorCode::NotSupported,
+        "Not enough randomness for the PKCE verifier.",
+    ))
+}
+
+fn current_url() -> String {
+    navigation::href().unwrap_or_default()
+}
+
+impl Engine {
+    /// keycloak-js's `adapter.redirectUri(options)`: the option, else `init()`'s, else the
+    /// page; a custom adapter decides itself.
+    fn redirect_uri(&self, raw: &JsValue, option: Option<&str>) -> Result<String, JsValue> {
+        if let Some(adapter) = self.adapter() {
+            let uri = call_adapter(&adapter, "redirectUri", raw)?;
+            return Ok(uri.as_string().unwrap_or_default());
+        }
+        let state = self.state.borrow();
+        let href = current_url();
+        Ok(urls::pick_redirect_uri(option, state.init.redirect_uri.as_deref(), &href).to_owned())
+    }
+
+    /// `createLoginUrl(options)`: the authorization URL; its login state is stored for the
+    /// callback.
+    pub fn create_login_url(&self, options: &Value, raw: &JsValue) -> Result<String, JsValue> {
+        let login = LoginOptions::from_value(options).map_err(|e| self.err(&e))?;
+        let secrets = draw_secrets().map_err(|e| self.err(&e))?;
+        let now = now_ms();
+        // A custom adapter's redirect URI is final: as the option, it wins over the others.
+        let mut login = login;
+        if self.adapter().is_some() {
+            login.redirect_uri = Some(self.redirect_uri(raw, None)?);
+        }
+        let href = current_url();
+        let request = self
+            .with_config(|config, state| {
+                urls::prepare_login(config, &state.init, &href, &login, options, &secrets, now)
+            })
+            .map_err(|e| self.err(&e))?;
+        self.store()
+            .add(&request.record.state, &request.record.to_json(), |value| {
+                !is_stale_entry(value, now)
+            })
+            .map_err(|e| self.err(&e))?;
+        Ok(request.url)
+    }
+
+    /// `login(options)`: goes to the login page; the promise settles only if that fails.
+    pub fn login(self: &Rc<Self>, options: Value, raw: JsValue) -> Job<JsValue> {
+        let engine = self.clone();
+        Box::pin(async move {
+            if let Some(adapter) = engine.adapter() {
+                let raw = if raw.is_undefined() {
+                    super::convert::to_js(&options)
+                } else {
+                    raw
+                };
+                return settle(call_adapter(&adapter, "login", &raw)?).await;
+            }
+            let url = engine.create_login_url(&options, &raw)?;
+            navigation::assign(&url).map_err(|e| engine.err(&e))?;
+            pending().await
+        })
+    }
+
+    /// `register(options)`: `login` on the registration page.
+    pub async fn register(self: &Rc<Self>, raw: JsValue) -> Result<JsValue, JsValue> {
+        if let Some(adapter) = self.adapter() {
+            return settle(call_adapter(&adapter, "register", &raw)?).await;
+        }
+        let options =
+            crate::core::options::register_options(&to_value(&raw).map_err(|e| self.err(&e))?);
+        let url = self.create_login_url(&options, &raw)?;
+        navigation::assign(&url).map_err(|e| self.err(&e))?;
+        pending().await
+    }
+
+    /// `createLogoutUrl(options)`: for GET the end-session URL with its parameters, for POST
+    /// the bare endpoint (the parameters go in the form).
+    pub fn create_logout_url(&self, raw: &JsValue) -> Result<String, JsValue> {
+        let options = to_value(raw)
+            .and_then(|v| LogoutOptions::from_value(&v))
+            .map_err(|e| self.err(&e))?;
+        let redirect = self.redirect_uri(raw, options.redirect_uri.as_deref())?;
+        self.with_config(|config, state| {
+            let endpoint = config.endpoints.logout()?;
+            if options.logout_method.unwrap_or(state.init.logout_method) == LogoutMethod::Post {
+                return Ok(endpoint.to_owned());
+            }
+            let id_token = state.tokens.id_token.as_ref().map(|t| t.raw());
+            Ok(urls::logout_url(
+                endpoint,
+                &config.client_id,
+                &redirect,
+                id_token,
+            ))
+        })
+        .map_err(|e| self.err(&e))
+    }
+
+    /// `logout(options)`: a GET redirect or a POSTed form to the end-session endpoint.
+    pub async fn logout(self: &Rc<Self>, raw: JsValue) -> Result<JsValue, JsValue> {
+        if let Some(adapter) = self.adapter() {
+            return settle(call_adapter(&adapter, "logout", &raw)?).await;
+        }
+        let options = to_value(&raw)
+            .and_then(|v| LogoutOptions::from_value(&v))
+            .map_err(|e| self.err(&e))?;
+        let method = options
+            .logout_method
+            .unwrap_or(self.state.borrow().init.logout_method);
+        let url = self.create_logout_url(&raw)?;
+        let result = match method {
+            LogoutMethod::Get => navigation::replace(&url),
+            LogoutMethod::Post => {
+                let redirect = self.redirect_uri(&raw, options.redirect_uri.as_deref())?;
+                let fields = self
+                    .with_config(|config, state| {
+                        Ok(urls::logout_form_fields(
+                            &config.client_id,
+                            &redirect,
+                            state.tokens.id_token.as_ref().map(|t| t.raw()),
+                        ))
+                    })
+                    .map_err(|e| self.err(&e))?;
+                let fields: Vec<(&str, &str)> = fields
+                    .iter()
+                    .map(|(name, value)| (*name, value.as_str()))
+                    .collect();
+                navigation::post_form(&url, &fields)
+            }
+        };
+        result.map_err(|e| self.err(&e))?;
+        Ok(JsValue::UNDEFINED)
+    }
+
+    /// `createAccountUrl(options)`: the account console (Keycloak only).
+    pub fn create_account_url(&self, raw: &JsValue) -> Result<String, JsValue> {
+        let options = to_value(raw)
+            .and_then(|v| AccountOptions::from_value(&v))
+            .map_err(|e| self.err(&e))?;
+        let redirect = self.redirect_uri(raw, options.redirect_uri.as_deref())?;
+        self.with_config(|config, _| {
+            urls::account_url(config.endpoints.realm_url(), &config.client_id, &redirect)
+        })
+        .map_err(|e| self.err(&e))
+    }
+
+    /// `accountManagement()`: goes to the account console.
+    pub async fn account_management(self: &Rc<Self>) -> Result<JsValue, JsValue> {
+        if let Some(adapter) = self.adapter() {
+            let method: Function =
+                Reflect::get(&adapter, &JsValue::from_str("accountManagement"))?.dyn_into()?;
+            return settle(method.call0(&adapter)?).await;
+        }
+        let url = self.create_account_url(&JsValue::UNDEFINED)?;
+        navigation::assign(&url).map_err(|e| self.err(&e))?;
+        pending().await
+    }
+}

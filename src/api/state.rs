@@ -1,0 +1,200 @@
+//! The engine's state and the public properties that mirror it.
+//!
+//! One `Rc<Engine>` per `Keycloak` instance: the host (the JavaScript object) sits outside the
+//! `RefCell`, so callbacks can be fired without holding a borrow, and the state inside is only
+//! borrowed for short, synchronous stretches, never across an `.await` or a call into
+//! application code.
+
+use std::cell::RefCell;
+use std::rc::{Rc, Weak};
+
+use js_sys::{Object, Promise, Reflect};
+use wasm_bindgen::JsValue;
+
+use super::convert::to_js;
+use super::host::Host;
+use crate::core::config::{Config, ConfigSource};
+use crate::core::error::{Error, ErrorCode};
+use crate::core::options::InitOptions;
+use crate::core::token::TokenSet;
+use crate::web::storage::CallbackStore;
+use crate::web::timers::{Timeout, MAX_DELAY_MS};
+
+/// Where the instance is in its life.
+pub enum Phase {
+    /// Constructed; `init()` has not loaded the configuration yet.
+    Configuring(ConfigSource),
+    /// The configuration is loaded: the adapter is usable.
+    Ready(Config),
+}
+
+pub struct State {
+    pub phase: Phase,
+    pub init: InitOptions,
+    /// A custom `adapter` object given to `init()`.
+    pub adapter: Option<Object>,
+    pub tokens: TokenSet,
+    /// The refresh in flight, shared by every concurrent `updateToken` caller.
+    pub refreshing: Option<Promise>,
+    /// Fires `onTokenExpired` when the access token expires; replaced with every token.
+    pub expiry: Option<Timeout>,
+}
+
+pub struct Engine {
+    pub host: Host,
+    pub state: RefCell<State>,
+    /// The callback store, opened on first use.
+    store: RefCell<Option<Rc<CallbackStore>>>,
+}
+
+/// A boxed future of the engine. Boxing the futures that are awaited from several places
+/// keeps one copy of their state machine in the binary instead of one per caller.
+pub type Job<T> = std::pin::Pin<Box<dyn std::future::Future<Output = Result<T, JsValue>>>>;
+
+pub fn now_ms() -> f64 {
+    js_sys::Date::now()
+}
+
+pub fn not_initialized() -> Error {
+    Error::new(
+        ErrorCode::NotSupported,
+        "The 'Keycloak' instance is not initialized: call init() first.",
+    )
+}
+
+impl Engine {
+    pub fn new(host: Host, source: ConfigSource) -> Rc<Engine> {
+        Rc::new(Engine {
+            host,
+            state: RefCell::new(State {
+                phase: Phase::Configuring(source),
+                init: InitOptions::default(),
+                adapter: None,
+                tokens: TokenSet::new(None),
+                refreshing: None,
+                expiry: None,
+            }),
+            store: RefCell::new(None),
+        })
+    }
+
+    pub fn err(&self, err: &Error) -> JsValue {
+        self.host.error(err)
+    }
+
+    pub fn store(&self) -> Rc<CallbackStore> {
+        self.store
+            .borrow_mut()
+            .get_or_insert_with(|| Rc::new(CallbackStore::open()))
+            .clone()
+    }
+
+    /// Runs `f` on the loaded configuration.
+    pub fn with_config<T>(
+        &self,
+        f: impl FnOnce(&Config, &State) -> Result<T, Error>,
+    ) -> Result<T, Error> {
+        let state = self.state.borrow();
+        match &state.phase {
+            Phase::Ready(config) => f(config, &state),
+            Phase::Configuring(_) => Err(not_initialized()),
+        }
+    }
+
+    /// The custom adapter, if `init()` was given one.
+    pub fn adapter(&self) -> Option<Object> {
+        self.state.borrow().adapter.clone()
+    }
+
+    /// Sets (or, with all None, clears) the tokens as keycloak-js's `setToken` does, publishes
+    /// them and re-arms the expiry timer. `request_ms` is the start and end of the request that
+    /// brought them, for the time skew.
+    pub fn set_tokens(
+        self: &Rc<Self>,
+        token: Option<&str>,
+        refresh_token: Option<&str>,
+        id_token: Option<&str>,
+        request_ms: Option<(f64, f64)>,
+    ) -> Result<(), Error> {
+        let mut state = self.state.borrow_mut();
+        state.expiry = None;
+        let result = state.tokens.set(token, refresh_token, id_token, request_ms);
+        if result.is_err() {
+            state.tokens.clear();
+        }
+        let delay = state.tokens.expiry_delay_ms(now_ms());
+        drop(state);
+        self.publish_tokens();
+        // The timer runs whatever onTokenExpired holds when it fires, so the callback works
+        // whenever the application assigns it. Beyond setTimeout's range it is not armed.
+        if let Some(delay) = delay.filter(|d| *d < MAX_DELAY_MS) {
+            let engine: Weak<Engine> = Rc::downgrade(self);
+            let timer = Timeout::new(delay, move || {
+                if let Some(engine) = engine.upgrade() {
+                    engine.host.fire("onTokenExpired", &[]);
+                }
+            });
+            self.state.borrow_mut().expiry = Some(timer);
+        }
+        result
+    }
+
+    /// keycloak-js's `clearToken()`: drops the tokens; if there were any, `onAuthLogout`, and
+    /// with `onLoad: 'login-required'` a new login.
+    pub fn clear_token(self: &Rc<Self>) {
+        let had_token = self.state.borrow().tokens.authenticated();
+        if !had_token {
+            return;
+        }
+        let _ = self.set_tokens(None, None, None, None);
+        self.host.fire("onAuthLogout", &[]);
+        if self.state.borrow().init.login_required() {
+            let engine = self.clone();
+            wasm_bindgen_futures::spawn_local(async move {
+                let _ = engine
+                    .login(crate::core::json::Value::Null, JsValue::UNDEFINED)
+                    .await;
+            });
+        }
+    }
+
+    /// Writes the token properties onto the host.
+    fn publish_tokens(&self) {
+        let state = self.state.borrow();
+        let tokens = &state.tokens;
+        let host = &self.host;
+        let parsed = |t: Option<&crate::core::token::ParsedToken>| t.map(|t| to_js(t.claims()));
+
+        host.set_str(
+            "refreshToken",
+            tokens.refresh_token.as_ref().map(|t| t.raw()),
+        );
+        host.set_opt(
+            "refreshTokenParsed",
+            parsed(tokens.refresh_token.as_ref()).as_ref(),
+        );
+        host.set_str("idToken", tokens.id_token.as_ref().map(|t| t.raw()));
+        host.set_opt("idTokenParsed", parsed(tokens.id_token.as_ref()).as_ref());
+
+        let token_parsed = parsed(tokens.token.as_ref());
+        host.set_str("token", tokens.token.as_ref().map(|t| t.raw()));
+        host.set_opt("tokenParsed", token_parsed.as_ref());
+        // realmAccess and resourceAccess are the very objects inside tokenParsed, as in
+        // keycloak-js.
+        let member = |name: &str| {
+            token_parsed
+                .as_ref()
+                .and_then(|p| Reflect::get(p, &JsValue::from_str(name)).ok())
+                .filter(|v| !v.is_undefined())
+        };
+        host.set_opt("subject", member("sub").as_ref());
+        host.set_opt("realmAccess", member("realm_access").as_ref());
+        host.set_opt("resourceAccess", member("resource_access").as_ref());
+        host.set_str("sessionId", tokens.session_id.as_deref());
+        host.set_bool("authenticated", tokens.authenticated());
+        host.set(
+            "timeSkew",
+            &tokens.time_skew.map_or(JsValue::NULL, JsValue::from_f64),
+        );
+    }
+}
