@@ -1,0 +1,335 @@
+//! Shared helpers: an in-process server on a free port, a tiny cookie-keeping browser, and the
+//! steps of a login.
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use devserver::{RunningServer, ServerConfig};
+use reqwest::header::{HeaderMap, COOKIE, LOCATION, SET_COOKIE};
+use reqwest::redirect::Policy;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+pub fn realm_file(name: &str) -> PathBuf {
+    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    if name == "demo" {
+        manifest.join("realms/demo.json")
+    } else {
+        manifest.join(format!("tests/realms/{name}.json"))
+    }
+}
+
+pub struct Env {
+    pub server: RunningServer,
+    pub base: String,
+    pub http: reqwest::Client,
+}
+
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(Policy::none())
+        .build()
+        .unwrap()
+}
+
+pub async fn start() -> Env {
+    start_with(&["demo", "test", "rotating"]).await
+}
+
+pub async fn start_with(realms: &[&str]) -> Env {
+    let config = ServerConfig {
+        port: 0,
+        realm_files: realms.iter().map(|r| realm_file(r)).collect(),
+        signing_key: Some(devserver::testkey::shared_key().unwrap()),
+        ..ServerConfig::default()
+    };
+    let server = devserver::start(config).await.unwrap();
+    let base = server.url();
+    Env {
+        server,
+        base,
+        http: client(),
+    }
+}
+
+impl Env {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    pub fn oidc(&self, realm: &str, endpoint: &str) -> String {
+        self.url(&format!(
+            "/realms/{realm}/protocol/openid-connect/{endpoint}"
+        ))
+    }
+
+    pub async fn post_form(&self, url: &str, pairs: &[(&str, &str)]) -> reqwest::Response {
+        self.http.post(url).form(pairs).send().await.unwrap()
+    }
+
+    /// A password-grant token of a realm user.
+    pub async fn password_grant(
+        &self,
+        realm: &str,
+        client: &str,
+        user: &str,
+        password: &str,
+    ) -> Value {
+        let response = self
+            .post_form(
+                &self.oidc(realm, "token"),
+                &[
+                    ("grant_type", "password"),
+                    ("client_id", client),
+                    ("username", user),
+                    ("password", password),
+                    ("scope", "openid"),
+                ],
+            )
+            .await;
+        assert_eq!(response.status(), 200, "password grant for {user}");
+        response.json().await.unwrap()
+    }
+
+    pub async fn admin_token(&self) -> String {
+        let body = self
+            .password_grant("master", "admin-cli", "admin", "admin")
+            .await;
+        body["access_token"].as_str().unwrap().to_string()
+    }
+
+    pub async fn events(&self, realm: &str) -> Vec<Value> {
+        let token = self.admin_token().await;
+        self.http
+            .get(self.url(&format!("/admin/realms/{realm}/events")))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+}
+
+/// Keeps cookies by name, as a browser would for one site, and remembers raw Set-Cookie lines.
+pub struct Browser {
+    pub http: reqwest::Client,
+    pub cookies: BTreeMap<String, String>,
+    pub set_cookie_lines: Vec<String>,
+}
+
+impl Browser {
+    pub fn new() -> Browser {
+        Browser {
+            http: client(),
+            cookies: BTreeMap::new(),
+            set_cookie_lines: Vec::new(),
+        }
+    }
+
+    fn cookie_header(&self) -> String {
+        self.cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    fn remember(&mut self, headers: &HeaderMap) {
+        for value in headers.get_all(SET_COOKIE) {
+            let line = value.to_str().unwrap().to_string();
+            let (pair, attributes) = line.split_once(';').unwrap_or((&line, ""));
+            let (name, value) = pair.split_once('=').unwrap();
+            let expired = attributes.contains("Max-Age=0");
+            if expired || value.is_empty() {
+                self.cookies.remove(name.trim());
+            } else {
+                self.cookies
+                    .insert(name.trim().to_string(), value.to_string());
+            }
+            self.set_cookie_lines.push(line);
+        }
+    }
+
+    pub async fn get(&mut self, url: &str) -> reqwest::Response {
+        let response = self
+            .http
+            .get(url)
+            .header(COOKIE, self.cookie_header())
+            .send()
+            .await
+            .unwrap();
+        self.remember(response.headers());
+        response
+    }
+
+    pub async fn post_form(&mut self, url: &str, pairs: &[(&str, &str)]) -> reqwest::Response {
+        let response = self
+            .http
+            .post(url)
+            .header(COOKIE, self.cookie_header())
+            .form(pairs)
+            .send()
+            .await
+            .unwrap();
+        self.remember(response.headers());
+        response
+    }
+
+    pub fn set_cookie_line(&self, name: &str) -> Option<&String> {
+        self.set_cookie_lines
+            .iter()
+            .rev()
+            .find(|l| l.starts_with(&format!("{name}=")))
+    }
+}
+
+pub fn location(response: &reqwest::Response) -> String {
+    response
+        .headers()
+        .get(LOCATION)
+        .unwrap_or_else(|| panic!("no Location header (status {})", response.status()))
+        .to_str()
+        .unwrap()
+        .to_string()
+}
+
+/// Parameters of a callback URL, from its fragment if it has one, else its query.
+pub fn callback_params(url: &str) -> BTreeMap<String, String> {
+    let part = match url.split_once('#') {
+        Some((_, fragment)) => fragment.to_string(),
+        None => url
+            .split_once('?')
+            .map(|(_, q)| q.to_string())
+            .unwrap_or_default(),
+    };
+    form_urlencoded::parse(part.as_bytes())
+        .into_owned()
+        .collect()
+}
+
+pub fn query_params(url: &str) -> BTreeMap<String, String> {
+    let query = url.split_once('?').map(|(_, q)| q).unwrap_or_default();
+    let query = query.split('#').next().unwrap_or_default();
+    form_urlencoded::parse(query.as_bytes())
+        .into_owned()
+        .collect()
+}
+
+/// The `action` of the first form with this id, unescaped.
+pub fn form_action(html: &str, form_id: &str) -> String {
+    let marker = format!("id=\"{form_id}\" action=\"");
+    let start = html
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no form {form_id} in page: {html}"))
+        + marker.len();
+    let end = start + html[start..].find('"').unwrap();
+    html[start..end].replace("&amp;", "&")
+}
+
+pub fn jwt_claims(token: &str) -> Value {
+    let payload = token.split('.').nth(1).unwrap();
+    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap()
+}
+
+pub fn jwt_header(token: &str) -> Value {
+    let header = token.split('.').next().unwrap();
+    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(header).unwrap()).unwrap()
+}
+
+pub struct Pkce {
+    pub verifier: String,
+    pub challenge: String,
+}
+
+pub fn pkce() -> Pkce {
+    let verifier =
+        format!("{}{}", devserver::util::uuid(), devserver::util::uuid()).replace('-', "x");
+    let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
+    Pkce {
+        verifier,
+        challenge,
+    }
+}
+
+/// Builds an authorization URL from parameters.
+pub fn auth_url(env: &Env, realm: &str, params: &[(&str, &str)]) -> String {
+    let query: String = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(params)
+        .finish();
+    format!("{}?{}", env.oidc(realm, "auth"), query)
+}
+
+/// Opens the login page, submits the credentials, and returns the final response (the redirect
+/// to the client on success).
+pub async fn login(
+    browser: &mut Browser,
+    env: &Env,
+    auth_url: &str,
+    username: &str,
+    password: &str,
+) -> reqwest::Response {
+    let page = browser.get(auth_url).await;
+    assert_eq!(page.status(), 200, "login page");
+    let html = page.text().await.unwrap();
+    let action = form_action(&html, "kc-form-login");
+    browser
+        .post_form(
+            &env.url(&action),
+            &[("username", username), ("password", password)],
+        )
+        .await
+}
+
+/// A full standard-flow login to the demo realm's client; returns (callback params, pkce).
+pub async fn demo_login(
+    browser: &mut Browser,
+    env: &Env,
+    user: &str,
+) -> (BTreeMap<String, String>, Pkce) {
+    let pkce = pkce();
+    let url = auth_url(
+        env,
+        "demo",
+        &[
+            ("client_id", "demo-app"),
+            ("redirect_uri", "http://localhost:8080/app"),
+            ("state", "st-1"),
+            ("response_mode", "fragment"),
+            ("response_type", "code"),
+            ("scope", "openid"),
+            ("nonce", "no-1"),
+            ("code_challenge", &pkce.challenge),
+            ("code_challenge_method", "S256"),
+        ],
+    );
+    let response = login(browser, env, &url, user, user).await;
+    assert_eq!(response.status(), 302);
+    (callback_params(&location(&response)), pkce)
+}
+
+/// Exchanges a demo-app code for tokens.
+pub async fn demo_exchange(env: &Env, code: &str, pkce: &Pkce) -> Value {
+    let response = env
+        .post_form(
+            &env.oidc("demo", "token"),
+            &[
+                ("grant_type", "authorization_code"),
+                ("client_id", "demo-app"),
+                ("code", code),
+                ("redirect_uri", "http://localhost:8080/app"),
+                ("code_verifier", &pkce.verifier),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), 200);
+    response.json().await.unwrap()
+}
+
+pub fn sha256_b64url(text: &str) -> String {
+    URL_SAFE_NO_PAD.encode(Sha256::digest(text.as_bytes()))
+}
