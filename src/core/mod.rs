@@ -2,6 +2,18 @@
 //! takes plain values and returns plain values, so it is tested with a native `cargo test`.
 //! Nothing in here draws randomness or reads the clock either: callers pass random bytes and
 //! the current time in milliseconds.
+//!
+//! - [`json`], [`number`], [`base64`], [`encode`]: the data formats (JSON values, numbers as
+//!   JavaScript writes them, base64url, `encodeURIComponent` and `URLSearchParams` encoding).
+//! - [`error`]: the one error type, with stable codes and the server's OAuth fields.
+//! - [`config`]: the constructor's three forms and the endpoints they lead to.
+//! - [`options`]: validated `init()`, login, logout and account options.
+//! - [`pkce`]: the code verifier, the S256 challenge, UUIDs for state and nonce.
+//! - [`urls`]: authorization (login, registration), logout and account URLs.
+//! - [`callback`]: parsing the redirect, the stored login record, what a callback means.
+//! - [`token`]: JWT payloads, the token set, roles, expiry and time skew, token endpoint I/O.
+//! - [`refresh`]: `updateToken` decisions and the single-flight queue.
+//! - [`backoff`]: reconnect delays of the live-event socket.
 
 pub mod backoff;
 pub mod base64;
