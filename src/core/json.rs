@@ -62,7 +62,7 @@ pub struct JsonError {
 }
 
 impl JsonError {
-    /// "<reason> at position <n>".
+    /// `<reason> at position <n>`.
     pub fn message(&self) -> String {
         let mut out = String::from(self.reason);
         out.push_str(" at position ");

@@ -3,7 +3,7 @@
 //!
 //! Defaults and the checks that throw are keycloak-js's, with its messages. Where keycloak-js
 //! silently ignores a value of the wrong type (say `maxAge: "60"`), we reject it with
-//! "Invalid value for <name>" instead: a typo should not quietly change the login. `undefined`
+//! `Invalid value for <name>` instead: a typo should not quietly change the login. `undefined`
 //! and `null` always mean "not given", and so does an empty string where keycloak-js tests
 //! truthiness.
 
