@@ -323,38 +323,6 @@ impl Endpoints {
     }
 }
 
-/// The first skeleton's `{ url, realm, clientId }` type, still used by the facade skeleton in
-/// `src/api`. Remove it once the facade builds on [`ConfigSource`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Realm {
-    url: String,
-    realm: String,
-}
-
-impl Realm {
-    pub fn new(url: &str, realm: &str, client_id: &str) -> Result<Self, Error> {
-        for (name, value) in [("url", url), ("realm", realm), ("clientId", client_id)] {
-            if value.is_empty() {
-                return Err(missing(name));
-            }
-        }
-        Ok(Realm {
-            url: url.to_owned(),
-            realm: realm.to_owned(),
-        })
-    }
-
-    pub fn realm_url(&self) -> String {
-        realm_url(&self.url, &self.realm)
-    }
-
-    pub fn authorization_endpoint(&self) -> String {
-        let mut url = self.realm_url();
-        url.push_str("/protocol/openid-connect/auth");
-        url
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
