@@ -1,6 +1,14 @@
 //! The browser side of the flow: authorization endpoint, login page, SSO cookies, prompt/max_age,
 //! response modes and types, registration, required actions and expired logins.
 
+// Test code: a failed unwrap or index is a failed test.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
 mod common;
 
 use common::*;
@@ -329,7 +337,8 @@ async fn untrusted_client_or_redirect_gets_an_error_page_not_a_redirect() {
 async fn request_errors_redirect_to_the_client_with_keycloak_messages() {
     let env = start().await;
     let http = client();
-    let cases: Vec<(&str, Vec<(&str, &str)>, &str, &str)> = vec![
+    type Case<'a> = (&'a str, Vec<(&'a str, &'a str)>, &'a str, &'a str);
+    let cases: Vec<Case> = vec![
         ("demo", vec![("response_type", "code")], "invalid_request", "Missing parameter: code_challenge_method"),
         ("demo", vec![("response_type", "code"), ("code_challenge_method", "plain"), ("code_challenge", "x")], "invalid_request", "Invalid parameter: code challenge method is not matching the configured one"),
         ("demo", vec![("response_type", "code"), ("code_challenge_method", "S256")], "invalid_request", "Missing parameter: code_challenge"),

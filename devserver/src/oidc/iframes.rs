@@ -3,10 +3,10 @@
 
 use axum::extract::{Path, RawQuery, State};
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
-use axum::http::{HeaderName, StatusCode};
+use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 
-use crate::http::{add_header, realm_not_found, RequestInfo};
+use crate::http::{realm_not_found, RequestInfo};
 use crate::pages;
 use crate::state::Shared;
 use crate::util::{form_decode, origin_of};
@@ -14,16 +14,18 @@ use crate::util::{form_decode, origin_of};
 /// An iframe page: framable from anywhere, never cached, with Keycloak's P3P header.
 fn iframe_page(body: &'static str) -> Response {
     let mut response = (StatusCode::OK, body).into_response();
-    add_header(&mut response, CONTENT_TYPE, "text/html;charset=utf-8");
-    add_header(
-        &mut response,
-        CACHE_CONTROL,
-        "no-cache, no-store, must-revalidate",
+    let headers = response.headers_mut();
+    headers.insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("text/html;charset=utf-8"),
     );
-    add_header(
-        &mut response,
+    headers.insert(
+        CACHE_CONTROL,
+        HeaderValue::from_static("no-cache, no-store, must-revalidate"),
+    );
+    headers.insert(
         HeaderName::from_static("p3p"),
-        "CP=\"This is not a P3P policy!\"",
+        HeaderValue::from_static("CP=\"This is not a P3P policy!\""),
     );
     response
 }
