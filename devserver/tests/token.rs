@@ -152,7 +152,8 @@ async fn code_exchange_errors() {
 async fn grant_type_and_client_errors() {
     let env = start().await;
     let url = env.oidc("test", "token");
-    let cases: Vec<(Vec<(&str, &str)>, u16, &str, &str)> = vec![
+    type Case<'a> = (Vec<(&'a str, &'a str)>, u16, &'a str, &'a str);
+    let cases: Vec<Case> = vec![
         (
             vec![("client_id", "web-app")],
             400,
