@@ -230,10 +230,10 @@ async fn logout_with_id_token_hint_redirects_and_ends_the_session() {
         assert_eq!(response.status(), 302, "{method}");
         assert_eq!(location(&response), "http://localhost:8080/bye?state=ls");
         assert!(
-            browser.cookies.get("KEYCLOAK_IDENTITY").is_none(),
+            !browser.cookies.contains_key("KEYCLOAK_IDENTITY"),
             "cookies expired"
         );
-        assert!(browser.cookies.get("KEYCLOAK_SESSION").is_none());
+        assert!(!browser.cookies.contains_key("KEYCLOAK_SESSION"));
         let refreshed = env
             .post_form(
                 &env.oidc("demo", "token"),
