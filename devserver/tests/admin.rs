@@ -1,0 +1,656 @@
+//! The Admin REST subset and devserver's fault knobs.
+
+// Test code: a failed unwrap or index is a failed test.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+use serde_json::{json, Value};
+
+struct Admin<'a> {
+    env: &'a Env,
+    token: String,
+}
+
+impl Admin<'_> {
+    async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> reqwest::Response {
+        let mut request = self
+            .env
+            .http
+            .request(method, self.env.url(path))
+            .bearer_auth(&self.token);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        request.send().await.unwrap()
+    }
+
+    async fn get(&self, path: &str) -> Value {
+        let response = self.send(reqwest::Method::GET, path, None).await;
+        assert_eq!(response.status(), 200, "GET {path}");
+        response.json().await.unwrap()
+    }
+}
+
+#[tokio::test]
+async fn admin_calls_need_a_master_admin_token() {
+    let env = start().await;
+    let anonymous = env.http.get(env.url("/admin/realms")).send().await.unwrap();
+    assert_eq!(anonymous.status(), 401);
+    let user_token = env
+        .password_grant("test", "web-app", "carol", "carol-pw")
+        .await;
+    let not_master = env
+        .http
+        .get(env.url("/admin/realms"))
+        .bearer_auth(user_token["access_token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        not_master.status(),
+        401,
+        "tokens of other realms are not admin tokens"
+    );
+    let token = env.admin_token().await;
+    let realms: Value = env
+        .http
+        .get(env.url("/admin/realms"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let names: Vec<&str> = realms
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["realm"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, vec!["demo", "master", "rotating", "test"]);
+    let faults = env
+        .http
+        .get(env.url("/admin/devserver/faults"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(faults.status(), 401, "the knobs are admin-only too");
+}
+
+#[tokio::test]
+async fn fixtures_through_the_admin_api_show_up_in_tokens() {
+    let env = start().await;
+    let admin = Admin {
+        env: &env,
+        token: env.admin_token().await,
+    };
+    use reqwest::Method;
+    let created = admin
+        .send(
+            Method::POST,
+            "/admin/realms",
+            Some(json!({ "realm": "shop", "enabled": true, "accessTokenLifespan": 42 })),
+        )
+        .await;
+    assert_eq!(created.status(), 201);
+    assert!(created.headers()["location"]
+        .to_str()
+        .unwrap()
+        .ends_with("/admin/realms/shop"));
+    let again = admin
+        .send(
+            Method::POST,
+            "/admin/realms",
+            Some(json!({ "realm": "shop" })),
+        )
+        .await;
+    assert_eq!(again.status(), 409);
+
+    let created = admin
+        .send(
+            Method::POST,
+            "/admin/realms/shop/clients",
+            Some(json!({
+                "clientId": "shop-web",
+                "publicClient": true,
+                "directAccessGrantsEnabled": true,
+                "redirectUris": ["http://localhost:9999/*"],
+                "webOrigins": ["+"]
+            })),
+        )
+        .await;
+    assert_eq!(created.status(), 201);
+    let client_uuid = created.headers()["location"]
+        .to_str()
+        .unwrap()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_string();
+    let found = admin
+        .get("/admin/realms/shop/clients?clientId=shop-web")
+        .await;
+    assert_eq!(found[0]["id"], client_uuid.as_str());
+    assert_eq!(found[0]["publicClient"], true);
+
+    assert_eq!(
+        admin
+            .send(
+                Method::POST,
+                "/admin/realms/shop/roles",
+                Some(json!({ "name": "buyer" }))
+            )
+            .await
+            .status(),
+        201
+    );
+    assert_eq!(
+        admin
+            .send(
+                Method::POST,
+                "/admin/realms/shop/roles",
+                Some(json!({ "name": "buyer" }))
+            )
+            .await
+            .status(),
+        409
+    );
+    let role_path = format!("/admin/realms/shop/clients/{client_uuid}/roles");
+    assert_eq!(
+        admin
+            .send(
+                Method::POST,
+                &role_path,
+                Some(json!({ "name": "checkout" }))
+            )
+            .await
+            .status(),
+        201
+    );
+
+    let created = admin
+        .send(
+            Method::POST,
+            "/admin/realms/shop/users",
+            Some(json!({ "username": "Frank", "email": "frank@example.com", "firstName": "Frank", "lastName": "F", "enabled": true })),
+        )
+        .await;
+    assert_eq!(created.status(), 201);
+    let user_id = created.headers()["location"]
+        .to_str()
+        .unwrap()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_string();
+    let duplicate = admin
+        .send(
+            Method::POST,
+            "/admin/realms/shop/users",
+            Some(json!({ "username": "frank" })),
+        )
+        .await;
+    assert_eq!(duplicate.status(), 409);
+    assert_eq!(
+        duplicate.json::<Value>().await.unwrap()["errorMessage"],
+        "User exists with same username"
+    );
+    let reset = admin
+        .send(
+            Method::PUT,
+            &format!("/admin/realms/shop/users/{user_id}/reset-password"),
+            Some(json!({ "type": "password", "value": "frank-pw", "temporary": false })),
+        )
+        .await;
+    assert_eq!(reset.status(), 204);
+    let buyer = admin.get("/admin/realms/shop/roles/buyer").await;
+    let mapped = admin
+        .send(
+            Method::POST,
+            &format!("/admin/realms/shop/users/{user_id}/role-mappings/realm"),
+            Some(json!([buyer])),
+        )
+        .await;
+    assert_eq!(mapped.status(), 204);
+    let checkout = admin.get(&format!("{role_path}/checkout")).await;
+    let mapped = admin
+        .send(
+            Method::POST,
+            &format!("/admin/realms/shop/users/{user_id}/role-mappings/clients/{client_uuid}"),
+            Some(json!([checkout])),
+        )
+        .await;
+    assert_eq!(mapped.status(), 204);
+    let mappings = admin
+        .get(&format!("/admin/realms/shop/users/{user_id}/role-mappings"))
+        .await;
+    assert_eq!(mappings["realmMappings"][0]["name"], "buyer");
+    assert_eq!(
+        mappings["clientMappings"]["shop-web"]["mappings"][0]["name"],
+        "checkout"
+    );
+    let users = admin
+        .get("/admin/realms/shop/users?username=frank&exact=true")
+        .await;
+    assert_eq!(users[0]["id"], user_id.as_str());
+    assert_eq!(admin.get("/admin/realms/shop/users/count").await, 1);
+
+    let tokens = env
+        .password_grant("shop", "shop-web", "frank", "frank-pw")
+        .await;
+    let access = jwt_claims(tokens["access_token"].as_str().unwrap());
+    assert_eq!(tokens["expires_in"], 42);
+    assert!(access["realm_access"]["roles"]
+        .as_array()
+        .unwrap()
+        .contains(&"buyer".into()));
+    assert_eq!(
+        access["resource_access"]["shop-web"]["roles"],
+        json!(["checkout"])
+    );
+
+    // Updates apply; unmapping removes the role from new tokens.
+    let updated = admin
+        .send(
+            Method::PUT,
+            &format!("/admin/realms/shop/clients/{client_uuid}"),
+            Some(json!({ "directAccessGrantsEnabled": false })),
+        )
+        .await;
+    assert_eq!(updated.status(), 204);
+    let refused = env
+        .post_form(
+            &env.oidc("shop", "token"),
+            &[
+                ("grant_type", "password"),
+                ("client_id", "shop-web"),
+                ("username", "frank"),
+                ("password", "frank-pw"),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status(), 400);
+    let realm = admin.get("/admin/realms/shop").await;
+    assert_eq!(realm["accessTokenLifespan"], 42);
+    assert_eq!(
+        admin
+            .send(Method::DELETE, "/admin/realms/shop", None)
+            .await
+            .status(),
+        204
+    );
+    assert_eq!(
+        admin
+            .send(Method::GET, "/admin/realms/shop", None)
+            .await
+            .status(),
+        404
+    );
+    let gone = env
+        .http
+        .get(env.url("/realms/shop/.well-known/openid-configuration"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(gone.status(), 404);
+}
+
+#[tokio::test]
+async fn events_are_served_newest_first_with_filters() {
+    let env = start().await;
+    env.password_grant("test", "web-app", "carol", "carol-pw")
+        .await;
+    env.post_form(
+        &env.oidc("test", "token"),
+        &[
+            ("grant_type", "password"),
+            ("client_id", "web-app"),
+            ("username", "carol"),
+            ("password", "no"),
+        ],
+    )
+    .await;
+    let admin = Admin {
+        env: &env,
+        token: env.admin_token().await,
+    };
+    let all = admin.get("/admin/realms/test/events").await;
+    assert_eq!(all.as_array().unwrap().len(), 2);
+    let event = &all[1];
+    for key in [
+        "id",
+        "time",
+        "type",
+        "realmId",
+        "clientId",
+        "userId",
+        "sessionId",
+        "ipAddress",
+        "details",
+    ] {
+        assert!(event.get(key).is_some(), "{key} in {event}");
+    }
+    assert_eq!(event["ipAddress"], "127.0.0.1");
+    let errors = admin
+        .get("/admin/realms/test/events?type=LOGIN_ERROR")
+        .await;
+    assert_eq!(errors.as_array().unwrap().len(), 1);
+    assert_eq!(errors[0]["error"], "invalid_user_credentials");
+    let limited = admin.get("/admin/realms/test/events?max=1&first=1").await;
+    assert_eq!(limited[0]["type"], "LOGIN");
+}
+
+#[tokio::test]
+async fn events_reach_bus_subscribers() {
+    let env = start().await;
+    let mut bus = env.server.state.events.subscribe();
+    env.password_grant("test", "web-app", "carol", "carol-pw")
+        .await;
+    let event = tokio::time::timeout(Duration::from_secs(5), bus.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(event.kind, "LOGIN");
+    assert_eq!(event.realm_name, "test");
+    assert_eq!(event.details["grant_type"], "password");
+}
+
+#[tokio::test]
+async fn fault_rules_fail_delay_and_hang_the_next_requests() {
+    let env = start().await;
+    let admin = Admin {
+        env: &env,
+        token: env.admin_token().await,
+    };
+    use reqwest::Method;
+    let rule = admin
+        .send(
+            Method::POST,
+            "/admin/devserver/faults",
+            Some(json!({ "target": "token", "realm": "test", "grantType": "password", "count": 2, "status": 503 })),
+        )
+        .await;
+    assert_eq!(rule.status(), 201);
+    let form = [
+        ("grant_type", "password"),
+        ("client_id", "web-app"),
+        ("username", "carol"),
+        ("password", "carol-pw"),
+    ];
+    for _ in 0..2 {
+        let failed = env
+            .http
+            .post(env.oidc("test", "token"))
+            .header("Origin", "http://localhost:3000")
+            .form(&form)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(failed.status(), 503);
+        assert_eq!(
+            failed.headers()["access-control-allow-origin"],
+            "http://localhost:3000",
+            "a browser can read the failure"
+        );
+        assert_eq!(
+            failed.json::<Value>().await.unwrap()["error"],
+            "temporarily_unavailable"
+        );
+    }
+    assert_eq!(
+        env.post_form(&env.oidc("test", "token"), &form)
+            .await
+            .status(),
+        200,
+        "the rule ran out"
+    );
+
+    let bad = admin
+        .send(
+            Method::POST,
+            "/admin/devserver/faults",
+            Some(json!({ "target": "tokne", "status": 500 })),
+        )
+        .await;
+    assert_eq!(bad.status(), 400);
+    assert!(bad.json::<Value>().await.unwrap()["errorMessage"]
+        .as_str()
+        .unwrap()
+        .contains("unknown target 'tokne'"));
+
+    admin
+        .send(
+            Method::POST,
+            "/admin/devserver/faults",
+            Some(json!({ "target": "certs", "delayMs": 300 })),
+        )
+        .await;
+    let started = std::time::Instant::now();
+    assert_eq!(
+        env.http
+            .get(env.oidc("test", "certs"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    assert!(
+        started.elapsed() >= Duration::from_millis(300),
+        "the answer was delayed"
+    );
+
+    admin
+        .send(
+            Method::POST,
+            "/admin/devserver/faults",
+            Some(json!({ "target": "login-status-iframe", "hang": true, "forever": true })),
+        )
+        .await;
+    let hung = tokio::time::timeout(
+        Duration::from_millis(500),
+        env.http
+            .get(env.oidc("demo", "login-status-iframe.html"))
+            .send(),
+    )
+    .await;
+    assert!(hung.is_err(), "a hanging page never answers");
+    assert_eq!(
+        admin
+            .get("/admin/devserver/faults")
+            .await
+            .as_array()
+            .unwrap()
+            .len(),
+        1,
+        "forever rules stay"
+    );
+    assert_eq!(
+        admin
+            .send(Method::DELETE, "/admin/devserver/faults", None)
+            .await
+            .status(),
+        204
+    );
+    assert_eq!(
+        env.http
+            .get(env.oidc("demo", "login-status-iframe.html"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+}
+
+#[tokio::test]
+async fn key_rotation_changes_the_signing_key() {
+    let env = start().await;
+    let before = env
+        .password_grant("test", "web-app", "carol", "carol-pw")
+        .await;
+    let old_kid = jwt_header(before["access_token"].as_str().unwrap())["kid"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let admin = Admin {
+        env: &env,
+        token: env.admin_token().await,
+    };
+    let rotated = admin
+        .send(
+            reqwest::Method::POST,
+            "/admin/devserver/keys/rotate",
+            Some(json!({ "keepOld": true })),
+        )
+        .await;
+    let new_kid = rotated.json::<Value>().await.unwrap()["kid"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_ne!(new_kid, old_kid);
+    let jwks: Value = env
+        .http
+        .get(env.oidc("test", "certs"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let kids: Vec<&str> = jwks["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["kid"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kids,
+        vec![new_kid.as_str(), old_kid.as_str()],
+        "active key first, old key still published"
+    );
+    let after = env
+        .password_grant("test", "web-app", "carol", "carol-pw")
+        .await;
+    assert_eq!(
+        jwt_header(after["access_token"].as_str().unwrap())["kid"],
+        new_kid.as_str()
+    );
+    let old_still_ok = env
+        .http
+        .get(env.oidc("test", "userinfo"))
+        .bearer_auth(before["access_token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(old_still_ok.status(), 200);
+
+    let admin = Admin {
+        env: &env,
+        token: env.admin_token().await,
+    };
+    admin
+        .send(
+            reqwest::Method::POST,
+            "/admin/devserver/keys/rotate",
+            Some(json!({ "keepOld": false })),
+        )
+        .await;
+    let old_rejected = env
+        .http
+        .get(env.oidc("test", "userinfo"))
+        .bearer_auth(after["access_token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(old_rejected.status(), 401);
+}
+
+#[tokio::test]
+async fn admin_session_endpoints_end_sessions() {
+    let env = start().await;
+    let body = env
+        .password_grant("test", "web-app", "carol", "carol-pw")
+        .await;
+    let admin = Admin {
+        env: &env,
+        token: env.admin_token().await,
+    };
+    let carol = admin
+        .get("/admin/realms/test/users?username=carol&exact=true")
+        .await;
+    let id = carol[0]["id"].as_str().unwrap();
+    let sessions = admin
+        .get(&format!("/admin/realms/test/users/{id}/sessions"))
+        .await;
+    assert_eq!(sessions[0]["id"], body["session_state"]);
+    assert_eq!(
+        sessions[0]["clients"]
+            .as_object()
+            .unwrap()
+            .values()
+            .next()
+            .unwrap(),
+        "web-app"
+    );
+    let deleted = admin
+        .send(
+            reqwest::Method::DELETE,
+            &format!(
+                "/admin/realms/test/sessions/{}",
+                body["session_state"].as_str().unwrap()
+            ),
+            None,
+        )
+        .await;
+    assert_eq!(deleted.status(), 204);
+    assert!(admin
+        .get(&format!("/admin/realms/test/users/{id}/sessions"))
+        .await
+        .as_array()
+        .unwrap()
+        .is_empty());
+}
+
+#[tokio::test]
+async fn the_clock_knob_ages_tokens() {
+    let env = start().await;
+    let body = env
+        .password_grant("test", "web-app", "carol", "carol-pw")
+        .await;
+    let admin = Admin {
+        env: &env,
+        token: env.admin_token().await,
+    };
+    let set = admin
+        .send(
+            reqwest::Method::PUT,
+            "/admin/devserver/clock",
+            Some(json!({ "offsetSeconds": 121 })),
+        )
+        .await;
+    assert_eq!(set.json::<Value>().await.unwrap()["offsetSeconds"], 121);
+    let expired = env
+        .http
+        .get(env.oidc("test", "userinfo"))
+        .bearer_auth(body["access_token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(expired.status(), 401, "a 120 s token is dead 121 s later");
+}
