@@ -1,0 +1,114 @@
+// Shared set-up of the keycloak-wasm scenarios: one app origin, one devserver with the demo
+// realm (its client opened to the app and to implicit and hybrid flows), one browser.
+import { before, after } from 'node:test'
+import { startAppServer, startDevserver, launchBrowser, demoRealm, armScenario, initOutcome } from '../harness.mjs'
+
+export const ADAPTER = 'keycloak-wasm'
+
+/** Registers before/after hooks and returns a context filled in by them. */
+export function useWorld ({ realm: customize } = {}) {
+  const world = {}
+  before(async () => {
+    world.app = await startAppServer()
+    const realm = await demoRealm(world.app.origin)
+    for (const client of realm.clients ?? []) {
+      if (client.clientId === 'demo-app') client.implicitFlowEnabled = true
+    }
+    customize?.(realm, world.app)
+    world.server = await startDevserver({ realms: [realm] })
+    world.browser = await launchBrowser()
+    world.config = { url: world.server.url, realm: 'demo', clientId: 'demo-app' }
+  })
+  after(async () => {
+    await world.browser?.close()
+    await world.server?.stop()
+    await world.app?.close()
+  })
+  return world
+}
+
+/** Fills devserver's login form (Keycloak's element ids) and submits it. */
+export async function submitLogin (page, username = 'alice', password = username) {
+  await page.waitForSelector('#username')
+  await page.fill('#username', username)
+  await page.fill('#password', password)
+  await page.click('#kc-login')
+}
+
+/** A fresh page (own cookies and storage) in the world's browser. */
+export async function newPage (world) {
+  const context = await world.browser.newContext()
+  const page = await context.newPage()
+  page.on('pageerror', (error) => { page.errors = [...(page.errors ?? []), error.message] })
+  return page
+}
+
+/**
+ * Arms init() with `initOptions`, expects devserver's login form, logs in as `username`, and
+ * returns init()'s outcome back on the app.
+ */
+export async function loginWith (world, page, { initOptions = { onLoad: 'login-required' }, path = '/', username = 'alice', config } = {}) {
+  await armScenario(page, world.app, ADAPTER, { config: config ?? world.config, initOptions, path })
+  await submitLogin(page, username)
+  return backOnApp(world, page)
+}
+
+/** Waits until the browser is back on the app and init() has settled there. */
+export async function backOnApp (world, page) {
+  await page.waitForURL((url) => url.href.startsWith(world.app.origin + '/app/'))
+  return initOutcome(page)
+}
+
+/**
+ * Arms init() and waits for its outcome after a round trip to devserver that needs no form
+ * (check-sso, an SSO session): the authorization request is seen first, then init() settles
+ * on the page the server sent the browser back to.
+ */
+export async function armAndRoundTrip (world, page, options) {
+  const authorization = page.waitForRequest((r) => r.url().includes('/protocol/openid-connect/auth'))
+  await armScenario(page, world.app, ADAPTER, { config: world.config, ...options })
+  await authorization
+  return settled(page)
+}
+
+/** init()'s outcome; waits through navigations (a page that left has not settled). */
+export async function settled (page) {
+  for (;;) {
+    try {
+      await page.waitForFunction(() => window.initResult !== undefined && window.initResult !== null, null, { timeout: 20000 })
+      return await page.evaluate(() => window.initResult)
+    } catch (error) {
+      if (!/context was destroyed|navigat/i.test(error.message)) throw error
+    }
+  }
+}
+
+/** Reads the public properties of window.kc. */
+export function snapshot (page) {
+  return page.evaluate(() => {
+    const kc = window.kc
+    return {
+      authenticated: kc.authenticated,
+      token: kc.token,
+      refreshToken: kc.refreshToken,
+      idToken: kc.idToken,
+      tokenParsed: kc.tokenParsed,
+      idTokenParsed: kc.idTokenParsed,
+      subject: kc.subject,
+      sessionId: kc.sessionId,
+      realmAccess: kc.realmAccess,
+      resourceAccess: kc.resourceAccess,
+      timeSkew: kc.timeSkew,
+      responseMode: kc.responseMode,
+      responseType: kc.responseType,
+      flow: kc.flow,
+      clientId: kc.clientId,
+      realm: kc.realm,
+      authServerUrl: kc.authServerUrl,
+      loginRequired: kc.loginRequired,
+      href: location.href
+    }
+  })
+}
+
+export { armScenario, initOutcome }
