@@ -9,9 +9,12 @@ use axum::extract::Request;
 use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::Router;
+use axum::ServiceExt;
 use rsa::RsaPrivateKey;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
+use tower::Layer;
+use tower_http::normalize_path::NormalizePathLayer;
 use tower_http::services::ServeDir;
 
 use crate::import::load_realm_file;
@@ -181,7 +184,10 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, String> {
     })?;
     let local = listener.local_addr().map_err(|err| err.to_string())?;
     let (tx, rx) = oneshot::channel::<()>();
-    let app = router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
+    // Keycloak (JAX-RS) ignores a trailing slash and clients rely on it
+    // (`@keycloak/keycloak-admin-client` posts to `/admin/realms/`): trim it before routing.
+    let app = NormalizePathLayer::trim_trailing_slash().layer(router(state.clone()));
+    let app = ServiceExt::<Request>::into_make_service_with_connect_info::<SocketAddr>(app);
     let task = tokio::spawn(async move {
         axum::serve(listener, app)
             .with_graceful_shutdown(async {

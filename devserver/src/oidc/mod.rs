@@ -97,10 +97,6 @@ pub fn routes() -> Router<Shared> {
             "/realms/{realm}/account",
             get(account::account).options(account::preflight),
         )
-        .route(
-            "/realms/{realm}/account/",
-            get(account::account).options(account::preflight),
-        )
 }
 
 pub const IDENTITY_COOKIE: &str = "KEYCLOAK_IDENTITY";
