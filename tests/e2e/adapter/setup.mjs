@@ -112,3 +112,51 @@ export function snapshot (page) {
 }
 
 export { armScenario, initOutcome }
+
+/**
+ * Signs in without onLoad: init({ ...initOptions }) resolves false, the test calls login(),
+ * logs in as `username`, and init() on the returning page settles (authenticated, and
+ * `loginRequired` false, so clearing the tokens does not start a new login).
+ */
+export async function signedIn (world, page, { initOptions = {}, username = 'alice', config } = {}) {
+  await armScenario(page, world.app, ADAPTER, { config: config ?? world.config, initOptions })
+  const first = await settled(page)
+  if (!first.ok || first.value !== false) throw new Error(`init() before login: ${JSON.stringify(first)}`)
+  await page.evaluate(() => { window.kc.login() })
+  await submitLogin(page, username)
+  return backOnApp(world, page)
+}
+
+/** An admin access token of devserver's master realm. */
+export async function adminToken (world) {
+  const response = await fetch(`${world.server.url}/realms/master/protocol/openid-connect/token`, {
+    method: 'POST',
+    body: new URLSearchParams({ grant_type: 'password', client_id: 'admin-cli', username: 'admin', password: 'admin' })
+  })
+  if (!response.ok) throw new Error(`admin login: ${response.status}`)
+  return (await response.json()).access_token
+}
+
+/** Calls devserver's admin API. */
+export async function admin (world, method, path, body) {
+  const response = await fetch(`${world.server.url}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${await adminToken(world)}`, 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body)
+  })
+  if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${await response.text()}`)
+  return response.status === 204 ? undefined : response.json()
+}
+
+/** Adds a fault rule (see devserver's faults): the next matching requests fail, hang or wait. */
+export const addFault = (world, rule) => admin(world, 'POST', '/admin/devserver/faults', rule)
+export const clearFaults = (world) => admin(world, 'DELETE', '/admin/devserver/faults')
+
+/** Counts the refresh requests the page sends to the token endpoint. */
+export function countRefreshes (page) {
+  const seen = []
+  page.on('request', (r) => {
+    if (r.url().endsWith('/protocol/openid-connect/token') && (r.postData() ?? '').includes('grant_type=refresh_token')) seen.push(r)
+  })
+  return seen
+}
