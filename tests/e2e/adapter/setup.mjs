@@ -6,17 +6,17 @@ import { startAppServer, startDevserver, launchBrowser, demoRealm, armScenario, 
 export const ADAPTER = 'keycloak-wasm'
 
 /** Registers before/after hooks and returns a context filled in by them. */
-export function useWorld ({ realm: customize } = {}) {
+export function useWorld ({ realm: customize, staticDir, browserArgs = [] } = {}) {
   const world = {}
   before(async () => {
-    world.app = await startAppServer()
+    world.app = await startAppServer({ staticDir })
     const realm = await demoRealm(world.app.origin)
     for (const client of realm.clients ?? []) {
       if (client.clientId === 'demo-app') client.implicitFlowEnabled = true
     }
     customize?.(realm, world.app)
     world.server = await startDevserver({ realms: [realm] })
-    world.browser = await launchBrowser()
+    world.browser = await launchBrowser(browserArgs)
     world.config = { url: world.server.url, realm: 'demo', clientId: 'demo-app' }
   })
   after(async () => {
