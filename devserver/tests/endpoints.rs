@@ -535,3 +535,42 @@ async fn iframe_pages_and_the_init_check() {
         .unwrap();
     assert!(step2.contains("\"supported\"") && step2.contains("postMessage"));
 }
+
+#[tokio::test]
+async fn storage_access_headers_retry_and_load() {
+    let env = start().await;
+    let url = env.oidc("demo", "login-status-iframe.html");
+    let inactive = env
+        .http
+        .get(&url)
+        .header("Sec-Fetch-Storage-Access", "inactive")
+        .header("Origin", "http://localhost:8080")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        inactive.headers()["activate-storage-access"],
+        "retry; allowed-origin=\"http://localhost:8080\""
+    );
+    assert!(
+        inactive.text().await.unwrap().is_empty(),
+        "the real answer comes with the retry"
+    );
+    let active = env
+        .http
+        .get(&url)
+        .header("Sec-Fetch-Storage-Access", "active")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(active.headers()["activate-storage-access"], "load");
+    assert!(active.text().await.unwrap().contains("KEYCLOAK_SESSION"));
+    let none = env
+        .http
+        .get(&url)
+        .header("Sec-Fetch-Storage-Access", "none")
+        .send()
+        .await
+        .unwrap();
+    assert!(none.headers().get("activate-storage-access").is_none());
+}

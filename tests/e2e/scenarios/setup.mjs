@@ -1,0 +1,171 @@
+// Shared set-up of the adapter scenarios. The adapter under test is a parameter: the scenarios
+// run once per adapter named in E2E_ADAPTERS (default: the official keycloak-js, the reference
+// behaviour; `E2E_ADAPTERS=keycloak-wasm` or `keycloak-js,keycloak-wasm` runs ours too).
+import { before, after } from 'node:test'
+import {
+  ADAPTERS, startAppServer, startDevserver, launchBrowser, demoRealm, armScenario
+} from '../harness.mjs'
+
+export function scenarioAdapters () {
+  const chosen = (process.env.E2E_ADAPTERS ?? 'keycloak-js').split(',').map((s) => s.trim()).filter(Boolean)
+  for (const name of chosen) {
+    if (!(name in ADAPTERS)) throw new Error(`unknown adapter '${name}' in E2E_ADAPTERS`)
+  }
+  return chosen
+}
+
+/**
+ * Registers before/after hooks for one app origin, one devserver with the demo realm (its
+ * client opened to the app, implicit flow allowed) and one browser; `customize(realm, app)` may
+ * change the realm before devserver starts. Returns the context the hooks fill in.
+ */
+export function useWorld ({ customize } = {}) {
+  const world = {}
+  before(async () => {
+    world.app = await startAppServer()
+    const realm = await demoRealm(world.app.origin)
+    for (const client of realm.clients) {
+      if (client.clientId === 'demo-app') client.implicitFlowEnabled = true
+    }
+    customize?.(realm, world.app)
+    world.server = await startDevserver({ realms: [realm] })
+    world.browser = await launchBrowser()
+    world.config = { url: world.server.url, realm: 'demo', clientId: 'demo-app' }
+  })
+  after(async () => {
+    await world.browser?.close()
+    await world.server?.stop()
+    await world.app?.close()
+  })
+  return world
+}
+
+/**
+ * A fresh browser context (own cookies and storage) and a page in it. This Chromium blocks
+ * third-party cookies, as browsers now do by default; the context has the `storage-access`
+ * permission, as when the user has granted the identity provider storage access, so the
+ * embedded devserver pages (session iframe, 3p-cookie check, silent check-sso) can use their
+ * cookies through the Storage Access API like Keycloak's pages do.
+ */
+export async function newPage (world, { storageAccess = true } = {}) {
+  const context = await world.browser.newContext(storageAccess ? { permissions: ['storage-access'] } : {})
+  const page = await context.newPage()
+  page.errors = []
+  page.on('pageerror', (error) => { page.errors.push(error.message) })
+  return page
+}
+
+/** A second tab in the same context (same cookies), e.g. to log out "elsewhere". */
+export async function otherTab (page) {
+  const tab = await page.context().newPage()
+  tab.errors = []
+  tab.on('pageerror', (error) => { tab.errors.push(error.message) })
+  return tab
+}
+
+/** Fills devserver's login form (Keycloak's element ids) and submits it. */
+export async function submitLogin (page, username = 'alice', password = username) {
+  await page.waitForSelector('#kc-login')
+  await page.fill('#username', username)
+  await page.fill('#password', password)
+  await page.click('#kc-login')
+}
+
+/** init()'s outcome on whatever page the browser ends up on; waits through navigations. */
+export async function settled (page) {
+  for (;;) {
+    try {
+      await page.waitForFunction(() => window.initResult !== undefined && window.initResult !== null, null, { timeout: 20000 })
+      return await page.evaluate(() => window.initResult)
+    } catch (error) {
+      if (!/context was destroyed|navigat/i.test(error.message)) throw error
+    }
+  }
+}
+
+/** Arms init() on the adapter's page; returns once the page has loaded (init may be running). */
+export async function arm (world, page, adapter, { initOptions = {}, path = '/', config } = {}) {
+  await armScenario(page, world.app, adapter, { config: config ?? world.config, initOptions, path })
+}
+
+/** login-required: arms init(), fills the login form, and returns init()'s outcome on the app. */
+export async function loginRequired (world, page, adapter, { initOptions = {}, username = 'alice', path = '/', config } = {}) {
+  await arm(world, page, adapter, { initOptions: { onLoad: 'login-required', ...initOptions }, path, config })
+  await submitLogin(page, username)
+  await page.waitForURL((url) => url.href.startsWith(world.app.origin + '/app/'))
+  return settled(page)
+}
+
+/** The adapter's public state. */
+export function snapshot (page) {
+  return page.evaluate(() => {
+    const kc = window.kc
+    return {
+      authenticated: kc.authenticated,
+      token: kc.token,
+      refreshToken: kc.refreshToken,
+      idToken: kc.idToken,
+      tokenParsed: kc.tokenParsed,
+      idTokenParsed: kc.idTokenParsed,
+      refreshTokenParsed: kc.refreshTokenParsed,
+      subject: kc.subject,
+      sessionId: kc.sessionId,
+      realmAccess: kc.realmAccess,
+      timeSkew: kc.timeSkew,
+      responseMode: kc.responseMode,
+      flow: kc.flow,
+      href: location.href
+    }
+  })
+}
+
+/** The names of the adapter callbacks fired so far on this page. */
+export function eventNames (page) {
+  return page.evaluate(() => window.events.map((e) => e.name))
+}
+
+/** Waits until the adapter has fired callback `name` on this page. */
+export async function waitForEvent (page, name, timeout = 20000) {
+  await page.waitForFunction((n) => window.events.some((e) => e.name === n), name, { timeout })
+}
+
+/** Runs `method(...args)` on window.kc and returns { ok, value } or { ok: false, error }. */
+export function call (page, method, ...args) {
+  return page.evaluate(async ([method, args]) => {
+    try {
+      const value = await window.kc[method](...args)
+      return { ok: true, value: value === undefined ? null : JSON.parse(JSON.stringify(value)) }
+    } catch (error) {
+      return { ok: false, error: window.describeError(error) }
+    }
+  }, [method, args])
+}
+
+/** A master-realm admin token for devserver's admin API and fault knobs. */
+export async function adminToken (world) {
+  const response = await fetch(`${world.server.url}/realms/master/protocol/openid-connect/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ grant_type: 'password', client_id: 'admin-cli', username: 'admin', password: 'admin' })
+  })
+  return (await response.json()).access_token
+}
+
+/** Adds a devserver fault rule (see devserver's README section). */
+export async function addFault (world, rule) {
+  const response = await fetch(`${world.server.url}/admin/devserver/faults`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${await adminToken(world)}`, 'content-type': 'application/json' },
+    body: JSON.stringify(rule)
+  })
+  if (response.status !== 201) throw new Error(`fault rule refused: ${await response.text()}`)
+  return response.json()
+}
+
+/** Events devserver recorded for the demo realm, newest first. */
+export async function realmEvents (world) {
+  const response = await fetch(`${world.server.url}/admin/realms/demo/events`, {
+    headers: { authorization: `Bearer ${await adminToken(world)}` }
+  })
+  return response.json()
+}
