@@ -9,3 +9,10 @@ pub mod navigation;
 pub mod random;
 pub mod storage;
 pub mod timers;
+
+// The page runs the module on one thread (wasm32 without atomics), which is what
+// `AssumeSingleThreaded` requires.
+#[global_allocator]
+// SAFETY: wasm32-unknown-unknown without the atomics feature has a single thread.
+static ALLOCATOR: lol_alloc::AssumeSingleThreaded<lol_alloc::FreeListAllocator> =
+    unsafe { lol_alloc::AssumeSingleThreaded::new(lol_alloc::FreeListAllocator::new()) };
