@@ -41,8 +41,11 @@ export interface Acr {
 export interface KeycloakInitOptions {
   /** Send a nonce and check it in the ID token. Default true. */
   useNonce?: boolean
-  /** 'default' (the browser) or a custom adapter object. */
-  adapter?: 'default' | KeycloakAdapter
+  /**
+   * 'default' (the browser) or a custom adapter object. 'cordova' and 'cordova-native' are
+   * accepted by the types for compatibility but rejected by `init()`.
+   */
+  adapter?: 'default' | 'cordova' | 'cordova-native' | KeycloakAdapter
   onLoad?: KeycloakOnLoad
   /** Initial tokens; used only when both `token` and `refreshToken` are given. */
   token?: string
@@ -63,7 +66,7 @@ export interface KeycloakInitOptions {
   enableLogging?: boolean
   /** Extra scopes; 'openid' is always added. */
   scope?: string
-  /** Milliseconds to wait for any iframe or network answer. Default 10000. */
+  /** Milliseconds to wait for any network or iframe answer before rejecting. Default 10000. */
   messageReceiveTimeout?: number
   /** Sent as `ui_locales`. */
   locale?: string
@@ -82,6 +85,8 @@ export interface KeycloakLoginOptions {
   acrValues?: string
   idpHint?: string
   locale?: string
+  /** Cordova only in keycloak-js; accepted and ignored. */
+  cordovaOptions?: { [optionName: string]: string }
 }
 
 export interface KeycloakLogoutOptions {
@@ -109,13 +114,23 @@ export interface KeycloakErrorData {
 export type KeycloakErrorCode =
   | 'invalid_config' | 'invalid_option' | 'network_error' | 'server_error' | 'timeout'
   | 'invalid_state' | 'invalid_nonce' | 'invalid_issuer' | 'not_authenticated'
-  | 'no_refresh_token' | 'not_supported' | 'invalid_token' | 'storage' | (string & {})
+  | 'no_refresh_token' | 'not_supported' | 'invalid_token' | 'invalid_response' | 'storage'
+  | 'already_initialized' | 'not_initialized' | (string & {})
+
+export interface KeycloakErrorOptions {
+  code?: KeycloakErrorCode
+  error?: string
+  error_description?: string
+  status?: number
+  cause?: unknown
+}
 
 /**
  * Every rejection of keycloak-wasm. It is an `Error` with a stable `code`, and it still has the
  * `error` and `error_description` fields that keycloak-js's plain objects had.
  */
 export declare class KeycloakError extends Error implements KeycloakErrorData {
+  constructor (message: string, options?: KeycloakErrorOptions)
   readonly code: KeycloakErrorCode
   /** The OAuth `error` of a server reply, or the code. */
   readonly error: string
@@ -126,6 +141,8 @@ export declare class KeycloakError extends Error implements KeycloakErrorData {
 
 /** A failed HTTP exchange, as keycloak-js's `NetworkError`: it carries the response. */
 export declare class NetworkError extends KeycloakError {
+  constructor (message: string, options?: KeycloakErrorOptions & { response?: Response })
+  /** The reply, when the server sent one (absent for timeouts and unreachable servers). */
   readonly response?: Response
 }
 
@@ -185,7 +202,10 @@ export interface KeycloakUserInfo {
   [key: string]: any
 }
 
-/** The realm's endpoints, resolved during init(). */
+/**
+ * The server's endpoints, resolved during init(). One the server does not offer (generic OIDC
+ * mode) throws when called.
+ */
 export interface KeycloakEndpoints {
   authorize: () => string
   token: () => string
@@ -235,10 +255,12 @@ export declare class Keycloak {
 
   onReady?: (authenticated: boolean) => void
   onAuthSuccess?: () => void
-  onAuthError?: (errorData: KeycloakError) => void
+  /** Called with the error of a failed callback; without an argument when the token request failed. */
+  onAuthError?: (errorData?: KeycloakError) => void
   onAuthRefreshSuccess?: () => void
   onAuthRefreshError?: () => void
   onAuthLogout?: () => void
+  /** Fires when the access token expires, whenever it was assigned (also after init()). */
   onTokenExpired?: () => void
   onActionUpdate?: (status: 'success' | 'cancelled' | 'error', action?: string) => void
 
@@ -262,3 +284,4 @@ export declare class Keycloak {
 }
 
 export default Keycloak
+export as namespace Keycloak
