@@ -209,6 +209,41 @@ async fn prompt_login_and_max_age_force_the_form_despite_sso() {
     );
     assert!(html.contains("id=\"kc-login\""));
     assert!(html.contains("<html lang=\"de\">"));
+    let action = form_action(&html, "kc-form-login");
+    let relogin = browser
+        .post_form(
+            &env.url(&action),
+            &[("username", "bob"), ("password", "bob")],
+        )
+        .await;
+    assert_eq!(relogin.status(), 302);
+    let token = env.admin_token().await;
+    let sessions: Vec<serde_json::Value> = {
+        let users: serde_json::Value = env
+            .http
+            .get(env.url("/admin/realms/demo/users?username=alice&exact=true"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let id = users[0]["id"].as_str().unwrap();
+        env.http
+            .get(env.url(&format!("/admin/realms/demo/users/{id}/sessions")))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    };
+    assert!(
+        sessions.is_empty(),
+        "logging in again in the same browser replaces the old SSO session"
+    );
 
     env.server.state.set_clock_offset(10);
     let mut with_max_age = base.to_vec();

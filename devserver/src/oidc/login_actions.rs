@@ -8,7 +8,7 @@ use axum::response::Response;
 use super::authorize::{
     complete_login, error_page, error_response, login_page, registration_page, required_action_page,
 };
-use super::new_user_session;
+use super::{new_user_session, sso_session, Sso};
 use crate::events::EventBuilder;
 use crate::http::RequestInfo;
 use crate::model::{Password, Realm, User};
@@ -155,6 +155,10 @@ pub async fn authenticate(
     let Some(user) = user else {
         return error_page(realm, StatusCode::BAD_REQUEST, "User not found.");
     };
+    // Like Keycloak, a new login in this browser replaces the SSO session it had.
+    if let Sso::Active(previous) = sso_session(realm, &state.keys(), &info, now) {
+        realm.sessions.remove(&previous);
+    }
     let session_id = new_user_session(realm, &user.id, &info.ip, now);
     if request.kc_action.is_some() {
         if let Some(pending) = realm.auth_sessions.get_mut(&tab_id) {
