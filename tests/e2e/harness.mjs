@@ -74,7 +74,8 @@ const describeError = (e) => e === undefined ? { undefined: true } : {
   error_description: e?.error_description, status: e?.status, isError: e instanceof Error
 }
 window.describeError = describeError
-const raw = sessionStorage.getItem('kc-test')
+// The /blank page only arms a scenario; it never runs one.
+const raw = location.pathname.endsWith('/blank') ? null : sessionStorage.getItem('kc-test')
 if (raw) {
   const { config, initOptions } = JSON.parse(raw)
   const kc = new Keycloak(config)
