@@ -73,13 +73,13 @@ export class Keycloak {
 
   constructor (config) {
     if (typeof config !== 'string' && !isObject(config)) {
-      throw new Error("The 'Keycloak' constructor must be provided with a configuration object, or a URL to a JSON configuration file.")
+      throw new KeycloakError("The 'Keycloak' constructor must be provided with a configuration object, or a URL to a JSON configuration file.", { code: 'invalid_config' })
     }
     if (isObject(config)) {
       const required = 'oidcProvider' in config ? ['clientId'] : ['url', 'realm', 'clientId']
       for (const property of required) {
         if (!(property in config)) {
-          throw new Error(`The configuration object is missing the required '${property}' property.`)
+          throw new KeycloakError(`The configuration object is missing the required '${property}' property.`, { code: 'invalid_config' })
         }
       }
     }

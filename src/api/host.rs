@@ -27,6 +27,11 @@ extern "C" {
         response: &JsValue,
     ) -> JsValue;
 
+    #[wasm_bindgen(js_namespace = console, js_name = info)]
+    fn console_info(message: &str);
+    #[wasm_bindgen(js_namespace = console, js_name = warn)]
+    fn console_warn(message: &str);
+
     /// Reports an exception thrown by an application callback without interrupting the
     /// adapter (it reaches `window.onerror` and the console).
     #[wasm_bindgen(catch, js_name = reportError)]
@@ -103,6 +108,17 @@ impl Host {
         };
         if let Err(thrown) = result {
             let _ = report_error(&thrown);
+        }
+    }
+
+    /// keycloak-js's `enableLogging` output: `[KEYCLOAK] <message>` on the console.
+    pub fn log(&self, warn: bool, message: &str) {
+        let mut line = String::from("[KEYCLOAK] ");
+        line.push_str(message);
+        if warn {
+            console_warn(&line);
+        } else {
+            console_info(&line);
         }
     }
 }

@@ -261,6 +261,7 @@ impl Engine {
             callback::check_nonce(use_nonce, claims, stored_nonce)
         };
         if let Err(error) = checked {
+            self.log(false, "Invalid nonce, clearing token");
             self.clear_token();
             return Err(self.err(&error));
         }

@@ -16,7 +16,7 @@ use super::host::Host;
 use crate::core::config::{Config, ConfigSource};
 use crate::core::error::{Error, ErrorCode};
 use crate::core::options::InitOptions;
-use crate::core::token::TokenSet;
+use crate::core::token::{ParsedToken, TokenSet};
 use crate::web::storage::CallbackStore;
 use crate::web::timers::{Timeout, MAX_DELAY_MS};
 
@@ -76,6 +76,13 @@ impl Engine {
             }),
             store: RefCell::new(None),
         })
+    }
+
+    /// Logs to the console when `enableLogging` is on.
+    pub fn log(&self, warn: bool, message: &str) {
+        if self.state.borrow().init.enable_logging {
+            self.host.log(warn, message);
+        }
     }
 
     pub fn err(&self, err: &Error) -> JsValue {
@@ -160,41 +167,57 @@ impl Engine {
 
     /// Writes the token properties onto the host.
     fn publish_tokens(&self) {
-        let state = self.state.borrow();
-        let tokens = &state.tokens;
-        let host = &self.host;
-        let parsed = |t: Option<&crate::core::token::ParsedToken>| t.map(|t| to_js(t.claims()));
-
-        host.set_str(
-            "refreshToken",
-            tokens.refresh_token.as_ref().map(|t| t.raw()),
-        );
-        host.set_opt(
-            "refreshTokenParsed",
-            parsed(tokens.refresh_token.as_ref()).as_ref(),
-        );
-        host.set_str("idToken", tokens.id_token.as_ref().map(|t| t.raw()));
-        host.set_opt("idTokenParsed", parsed(tokens.id_token.as_ref()).as_ref());
-
-        let token_parsed = parsed(tokens.token.as_ref());
-        host.set_str("token", tokens.token.as_ref().map(|t| t.raw()));
-        host.set_opt("tokenParsed", token_parsed.as_ref());
-        // realmAccess and resourceAccess are the very objects inside tokenParsed, as in
-        // keycloak-js.
-        let member = |name: &str| {
-            token_parsed
-                .as_ref()
-                .and_then(|p| Reflect::get(p, &JsValue::from_str(name)).ok())
-                .filter(|v| !v.is_undefined())
+        let str_value = |t: Option<&str>| t.map(JsValue::from_str);
+        let parsed = |t: Option<&ParsedToken>| t.map(|t| to_js(t.claims()));
+        // The values are read under the borrow and written after it: a property setter is
+        // application code, which may call back into the adapter.
+        let (values, token_parsed) = {
+            let state = self.state.borrow();
+            let tokens = &state.tokens;
+            let token_parsed = parsed(tokens.token.as_ref());
+            let values = [
+                (
+                    "refreshToken",
+                    str_value(tokens.refresh_token.as_ref().map(ParsedToken::raw)),
+                ),
+                ("refreshTokenParsed", parsed(tokens.refresh_token.as_ref())),
+                (
+                    "idToken",
+                    str_value(tokens.id_token.as_ref().map(ParsedToken::raw)),
+                ),
+                ("idTokenParsed", parsed(tokens.id_token.as_ref())),
+                (
+                    "token",
+                    str_value(tokens.token.as_ref().map(ParsedToken::raw)),
+                ),
+                ("tokenParsed", token_parsed.clone()),
+                ("sessionId", str_value(tokens.session_id.as_deref())),
+                (
+                    "authenticated",
+                    Some(JsValue::from_bool(tokens.authenticated())),
+                ),
+                (
+                    "timeSkew",
+                    Some(tokens.time_skew.map_or(JsValue::NULL, JsValue::from_f64)),
+                ),
+            ];
+            (values, token_parsed)
         };
-        host.set_opt("subject", member("sub").as_ref());
-        host.set_opt("realmAccess", member("realm_access").as_ref());
-        host.set_opt("resourceAccess", member("resource_access").as_ref());
-        host.set_str("sessionId", tokens.session_id.as_deref());
-        host.set_bool("authenticated", tokens.authenticated());
-        host.set(
-            "timeSkew",
-            &tokens.time_skew.map_or(JsValue::NULL, JsValue::from_f64),
-        );
+        for (name, value) in &values {
+            self.host.set_opt(name, value.as_ref());
+        }
+        // subject, realmAccess and resourceAccess are the very values inside tokenParsed, as in
+        // keycloak-js.
+        for (name, claim) in [
+            ("subject", "sub"),
+            ("realmAccess", "realm_access"),
+            ("resourceAccess", "resource_access"),
+        ] {
+            let value = token_parsed
+                .as_ref()
+                .and_then(|p| Reflect::get(p, &JsValue::from_str(claim)).ok())
+                .filter(|v| !v.is_undefined());
+            self.host.set_opt(name, value.as_ref());
+        }
     }
 }

@@ -61,6 +61,7 @@ impl Engine {
             }
             state.refreshing.clone()
         };
+        self.log(false, "Refreshing token");
         let shared = match in_flight {
             Some(shared) => shared,
             None => {
@@ -111,10 +112,12 @@ impl Engine {
         self.state.borrow_mut().refreshing = None;
         match outcome {
             Ok(()) => {
+                self.log(false, "Token refreshed");
                 self.host.fire("onAuthRefreshSuccess", &[]);
                 Ok(JsValue::TRUE)
             }
             Err((error, response)) => {
+                self.log(true, "Failed to refresh token");
                 let error = match error {
                     Ok(error) => {
                         if clears_tokens(&error) {

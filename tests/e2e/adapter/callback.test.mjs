@@ -26,7 +26,9 @@ async function answerAuthorization (page, params) {
 async function startLogin (page, initOptions = {}) {
   await armScenario(page, world.app, ADAPTER, { config: world.config, initOptions })
   assert.deepEqual(await settled(page), { ok: true, value: false })
+  const left = page.waitForEvent('framenavigated', (frame) => frame === page.mainFrame())
   await page.evaluate(() => { window.kc.login() })
+  await left
 }
 
 test('a callback with a forged state is ignored and removed from the address bar', async () => {
@@ -130,10 +132,11 @@ test('authentication_expired starts a new login with the same options', async ()
   await page.evaluate(() => { window.kc.login({ loginHint: 'alice', scope: 'email' }) })
   await page.waitForSelector('#username')
   await admin(world, 'POST', '/admin/devserver/realms/demo/expire-logins')
-  await page.click('#username')
-  await submitLogin(page)
   // The adapter answers the expired login with a second authorization request, same options.
-  await page.waitForSelector('#username')
+  const secondForm = page.waitForEvent('framenavigated',
+    (frame) => frame === page.mainFrame() && frame.url().includes('/protocol/openid-connect/auth'))
+  await submitLogin(page)
+  await secondForm
   assert.equal(authRequests.length, 2)
   for (const request of authRequests) {
     assert.equal(request.searchParams.get('login_hint'), 'alice')

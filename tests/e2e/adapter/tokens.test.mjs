@@ -188,3 +188,15 @@ test('init with token and refreshToken checks them with a refresh', async () => 
   await page.context().close()
   await next.context().close()
 })
+
+test('enableLogging writes keycloak-js style lines to the console, and only then', async () => {
+  for (const enableLogging of [true, false]) {
+    const page = await newPage(world)
+    assert.deepEqual(await signedIn(world, page, { initOptions: { enableLogging } }), { ok: true, value: true })
+    const lines = []
+    page.on('console', (message) => { if (message.text().startsWith('[KEYCLOAK]')) lines.push(message.text()) })
+    assert.deepEqual(await update(page, -1), { ok: true, value: true })
+    assert.deepEqual(lines, enableLogging ? ['[KEYCLOAK] Refreshing token', '[KEYCLOAK] Token refreshed'] : [])
+    await page.context().close()
+  }
+})
