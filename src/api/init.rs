@@ -40,7 +40,7 @@ impl Engine {
             state.adapter = adapter;
         }
         self.load_config().await?;
-        // Here the third-party-cookie check will run (iframe module).
+        self.check_third_party_cookies().await?;
         self.process_init().await?;
         let authenticated = self.state.borrow().tokens.authenticated();
         self.host
@@ -132,7 +132,6 @@ impl Engine {
             );
             let _ = navigation::replace_state(&shown);
             if let Some(record) = record {
-                // Here the session iframe will be set up.
                 return self.process_callback(parsed.params, record).await;
             }
         }
@@ -153,8 +152,15 @@ impl Engine {
                 None,
             )
             .map_err(|e| self.err(&e))?;
-            // With the session iframe, its check will decide here; without it, the tokens are
-            // checked by refreshing them.
+            // With the session iframe, its answer decides; without it, a refresh checks the
+            // tokens.
+            if let Some(unchanged) = self.check_session().await? {
+                if unchanged {
+                    self.host.fire("onAuthSuccess", &[]);
+                    self.schedule_session_check();
+                }
+                return Ok(());
+            }
             match self.update_token(Some(-1.0)).await {
                 Ok(_) => self.host.fire("onAuthSuccess", &[]),
                 Err(error) => {
@@ -172,7 +178,13 @@ impl Engine {
     }
 
     async fn on_load(self: &Rc<Self>, on_load: OnLoad) -> Result<(), JsValue> {
-        // check-sso: here the session iframe and silent check-sso will come first.
+        if on_load == OnLoad::CheckSso {
+            // An unchanged session (none, or the one we have) needs no login; else silent
+            // check-sso, else the full-page prompt=none redirect.
+            if self.check_session().await? == Some(true) || self.check_sso_silently().await? {
+                return Ok(());
+            }
+        }
         let options = {
             let state = self.state.borrow();
             init_login_options(&state.init, on_load == OnLoad::CheckSso)
@@ -236,7 +248,7 @@ impl Engine {
                     if flow == Flow::Standard {
                         self.host.fire("onAuthSuccess", &[]);
                     }
-                    // Here the session iframe's periodic check will be scheduled.
+                    self.schedule_session_check();
                 }
                 Ok(())
             }

@@ -7,6 +7,7 @@
 mod convert;
 mod host;
 mod http;
+mod iframes;
 mod init;
 mod redirects;
 mod state;

@@ -46,9 +46,14 @@ impl Engine {
     }
 
     async fn update_token_now(self: Rc<Self>, min_validity: Option<f64>) -> Result<bool, JsValue> {
+        {
+            let state = self.state.borrow();
+            crate::core::refresh::ensure_refresh_token(&state.tokens).map_err(|e| self.err(&e))?;
+        }
+        // The session iframe, when enabled, is asked first; it may clear the tokens.
+        self.check_session().await?;
         let in_flight = {
             let state = self.state.borrow();
-            // Here the session iframe will be asked first, when it is enabled.
             let needed = decide_refresh(
                 &state.tokens,
                 state.init.flow,
