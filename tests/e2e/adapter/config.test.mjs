@@ -5,7 +5,7 @@ import assert from 'node:assert/strict'
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { useWorld, newPage, signedIn, armScenario, settled, ADAPTER } from './setup.mjs'
+import { useWorld, newPage, signedIn, armScenario, settled, addFault, clearFaults, ADAPTER } from './setup.mjs'
 
 const staticDir = mkdtempSync(join(tmpdir(), 'kc-config-'))
 // A host name that is not "potentially trustworthy": pages there are no secure context, so
@@ -73,6 +73,22 @@ test('a generic OpenID provider by issuer URL: discovery, then login', async () 
     realm: undefined
   })
   await page.context().close()
+})
+
+test('a discovery document that never comes ends init() with a timeout', async () => {
+  await addFault(world, { target: 'well-known', hang: true })
+  try {
+    const page = await newPage(world)
+    const config = { clientId: 'demo-app', oidcProvider: `${world.server.url}/realms/demo` }
+    await armScenario(page, world.app, ADAPTER, { config, initOptions: { messageReceiveTimeout: 1000 } })
+    const outcome = await settled(page)
+    assert.equal(outcome.ok, false)
+    assert.equal(outcome.error.code, 'timeout')
+    assert.equal(outcome.error.name, 'NetworkError')
+    await page.context().close()
+  } finally {
+    await clearFaults(world)
+  }
 })
 
 test('a generic OpenID provider by metadata object', async () => {

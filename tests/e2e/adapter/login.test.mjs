@@ -87,7 +87,7 @@ test('responseMode query: the response comes in the query and leaves the app que
   await page.context().close()
 })
 
-for (const fragment of ['#/route?tab=2', '#/orders/17', '#section-2', '#/a?x=1&&y=2']) {
+for (const fragment of ['#/route?tab=2', '#/orders/17', '#section-2', '#/a?x=1&&y=2', '#?tab=2', '#&a=1&']) {
   test(`the app's fragment ${fragment} is kept out of redirect_uri and restored byte for byte`, async () => {
     const page = await newPage(world)
     const authRequests = []
