@@ -271,3 +271,34 @@ async fn a_reply_of_any_status_is_returned_with_its_body() {
     assert!(!reply.ok());
     assert_eq!(reply.response.status(), reply.status);
 }
+
+#[wasm_bindgen_test]
+fn replace_state_rewrites_the_address_and_keeps_the_history_state() {
+    use keycloak_wasm::web::navigation;
+    let window = web_sys::window().unwrap();
+    let history = window.history().unwrap();
+    let before = navigation::href().unwrap();
+    let app_state = js_sys::Object::new();
+    js_sys::Reflect::set(&app_state, &"route".into(), &"orders".into()).unwrap();
+    history.replace_state(&app_state, "").unwrap();
+
+    let target = format!(
+        "{}?kc-test=1#/route?tab=2",
+        before.split(['?', '#']).next().unwrap()
+    );
+    navigation::replace_state(&target).unwrap();
+    assert_eq!(navigation::href().unwrap(), target);
+    let kept = history.state().unwrap();
+    assert_eq!(
+        js_sys::Reflect::get(&kept, &"route".into())
+            .unwrap()
+            .as_string()
+            .as_deref(),
+        Some("orders")
+    );
+    navigation::replace_state(&before).unwrap();
+    assert_eq!(
+        navigation::origin(),
+        Some(window.location().origin().unwrap())
+    );
+}
