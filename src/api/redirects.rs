@@ -20,8 +20,23 @@ use crate::core::urls::{self, LoginSecrets};
 use crate::web::{navigation, random};
 
 /// Calls `adapter[name](arg)`.
-fn call_adapter(adapter: &Object, name: &str, arg: &JsValue) -> Result<JsValue, JsValue> {
-    let method: Function = Reflect::get(adapter, &JsValue::from_str(name))?.dyn_into()?;
+/// Calls `adapter[name](arg)`; a missing method is a KeycloakError, an exception of the method
+/// passes through as it is (it is the application's).
+fn call_adapter(
+    engine: &Engine,
+    adapter: &Object,
+    name: &str,
+    arg: &JsValue,
+) -> Result<JsValue, JsValue> {
+    let method = Reflect::get(adapter, &JsValue::from_str(name))
+        .ok()
+        .and_then(|m| m.dyn_into::<Function>().ok())
+        .ok_or_else(|| {
+            let mut message = String::from("The custom adapter has no '");
+            message.push_str(name);
+            message.push_str("' function.");
+            engine.err(&Error::new(ErrorCode::InvalidOption, message))
+        })?;
     method.call1(adapter, arg)
 }
 
@@ -46,6 +61,16 @@ fn draw_secrets() -> Result<LoginSecrets, Error> {
     ))
 }
 
+/// A logout: a GET to the end-session URL with its parameters, or a POST of form fields to the
+/// bare endpoint (absent fields left out).
+enum LogoutRequest {
+    Get(String),
+    Post {
+        action: String,
+        fields: Vec<(&'static str, String)>,
+    },
+}
+
 fn current_url() -> String {
     navigation::href().unwrap_or_default()
 }
@@ -55,7 +80,7 @@ impl Engine {
     /// page; a custom adapter decides itself.
     fn redirect_uri(&self, raw: &JsValue, option: Option<&str>) -> Result<String, JsValue> {
         if let Some(adapter) = self.adapter() {
-            let uri = call_adapter(&adapter, "redirectUri", raw)?;
+            let uri = call_adapter(self, &adapter, "redirectUri", raw)?;
             return Ok(uri.as_string().unwrap_or_default());
         }
         let state = self.state.borrow();
@@ -98,7 +123,7 @@ impl Engine {
                 } else {
                     raw
                 };
-                return settle(call_adapter(&adapter, "login", &raw)?).await;
+                return settle(call_adapter(&engine, &adapter, "login", &raw)?).await;
             }
             let url = engine.create_login_url(&options, &raw)?;
             navigation::assign(&url).map_err(|e| engine.err(&e))?;
@@ -109,7 +134,7 @@ impl Engine {
     /// `register(options)`: `login` on the registration page.
     pub async fn register(self: &Rc<Self>, raw: JsValue) -> Result<JsValue, JsValue> {
         if let Some(adapter) = self.adapter() {
-            return settle(call_adapter(&adapter, "register", &raw)?).await;
+            return settle(call_adapter(self, &adapter, "register", &raw)?).await;
         }
         let options =
             crate::core::options::register_options(&to_value(&raw).map_err(|e| self.err(&e))?);
@@ -118,59 +143,55 @@ impl Engine {
         pending().await
     }
 
-    /// `createLogoutUrl(options)`: for GET the end-session URL with its parameters, for POST
-    /// the bare endpoint (the parameters go in the form).
-    pub fn create_logout_url(&self, raw: &JsValue) -> Result<String, JsValue> {
+    /// What a logout sends.
+    fn logout_request(&self, raw: &JsValue) -> Result<LogoutRequest, JsValue> {
         let options = to_value(raw)
             .and_then(|v| LogoutOptions::from_value(&v))
             .map_err(|e| self.err(&e))?;
         let redirect = self.redirect_uri(raw, options.redirect_uri.as_deref())?;
         self.with_config(|config, state| {
             let endpoint = config.endpoints.logout()?;
-            if options.logout_method.unwrap_or(state.init.logout_method) == LogoutMethod::Post {
-                return Ok(endpoint.to_owned());
-            }
             let id_token = state.tokens.id_token.as_ref().map(|t| t.raw());
-            Ok(urls::logout_url(
-                endpoint,
-                &config.client_id,
-                &redirect,
-                id_token,
-            ))
+            Ok(
+                match options.logout_method.unwrap_or(state.init.logout_method) {
+                    LogoutMethod::Get => LogoutRequest::Get(urls::logout_url(
+                        endpoint,
+                        &config.client_id,
+                        &redirect,
+                        id_token,
+                    )),
+                    LogoutMethod::Post => LogoutRequest::Post {
+                        action: endpoint.to_owned(),
+                        fields: urls::logout_form_fields(&config.client_id, &redirect, id_token),
+                    },
+                },
+            )
         })
         .map_err(|e| self.err(&e))
+    }
+
+    /// `createLogoutUrl(options)`: for GET the end-session URL with its parameters, for POST
+    /// the bare endpoint.
+    pub fn create_logout_url(&self, raw: &JsValue) -> Result<String, JsValue> {
+        Ok(match self.logout_request(raw)? {
+            LogoutRequest::Get(url) => url,
+            LogoutRequest::Post { action, .. } => action,
+        })
     }
 
     /// `logout(options)`: a GET redirect or a POSTed form to the end-session endpoint.
     pub async fn logout(self: &Rc<Self>, raw: JsValue) -> Result<JsValue, JsValue> {
         if let Some(adapter) = self.adapter() {
-            return settle(call_adapter(&adapter, "logout", &raw)?).await;
+            return settle(call_adapter(self, &adapter, "logout", &raw)?).await;
         }
-        let options = to_value(&raw)
-            .and_then(|v| LogoutOptions::from_value(&v))
-            .map_err(|e| self.err(&e))?;
-        let method = options
-            .logout_method
-            .unwrap_or(self.state.borrow().init.logout_method);
-        let url = self.create_logout_url(&raw)?;
-        let result = match method {
-            LogoutMethod::Get => navigation::replace(&url),
-            LogoutMethod::Post => {
-                let redirect = self.redirect_uri(&raw, options.redirect_uri.as_deref())?;
-                let fields = self
-                    .with_config(|config, state| {
-                        Ok(urls::logout_form_fields(
-                            &config.client_id,
-                            &redirect,
-                            state.tokens.id_token.as_ref().map(|t| t.raw()),
-                        ))
-                    })
-                    .map_err(|e| self.err(&e))?;
+        let result = match self.logout_request(&raw)? {
+            LogoutRequest::Get(url) => navigation::replace(&url),
+            LogoutRequest::Post { action, fields } => {
                 let fields: Vec<(&str, &str)> = fields
                     .iter()
                     .map(|(name, value)| (*name, value.as_str()))
                     .collect();
-                navigation::post_form(&url, &fields)
+                navigation::post_form(&action, &fields)
             }
         };
         result.map_err(|e| self.err(&e))?;
@@ -192,9 +213,13 @@ impl Engine {
     /// `accountManagement()`: goes to the account console.
     pub async fn account_management(self: &Rc<Self>) -> Result<JsValue, JsValue> {
         if let Some(adapter) = self.adapter() {
-            let method: Function =
-                Reflect::get(&adapter, &JsValue::from_str("accountManagement"))?.dyn_into()?;
-            return settle(method.call0(&adapter)?).await;
+            return settle(call_adapter(
+                self,
+                &adapter,
+                "accountManagement",
+                &JsValue::UNDEFINED,
+            )?)
+            .await;
         }
         let url = self.create_account_url(&JsValue::UNDEFINED)?;
         navigation::assign(&url).map_err(|e| self.err(&e))?;

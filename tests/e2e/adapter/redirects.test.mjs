@@ -209,10 +209,13 @@ test('a custom adapter receives login, logout, register and accountManagement', 
     await kc.accountManagement()
     const url = new URL(await kc.createLoginUrl({ redirectUri: 'ignored' }))
     calls.push(['url', url.searchParams.get('redirect_uri')])
+    delete adapter.register
+    try { await kc.register() } catch (error) { calls.push(['missing', error.name, error.code, error.message]) }
     return calls
   }, world.config)
   assert.deepEqual(calls, [['login', { prompt: 'login' }], ['logout', { redirectUri: 'x' }], ['register', undefined],
-    ['accountManagement'], ['redirectUri'], ['url', 'app://callback']])
+    ['accountManagement'], ['redirectUri'], ['url', 'app://callback'],
+    ['missing', 'KeycloakError', 'invalid_option', "The custom adapter has no 'register' function."]])
   await page.context().close()
 })
 
