@@ -1,9 +1,9 @@
 //! `init()`: options, configuration, the callback of a returning login, and `onLoad`.
 //!
 //! The three iframes of keycloak-js (the third-party-cookie check, the session iframe and
-//! silent check-sso) are not here yet; their places are marked. Until then `checkLoginIframe`
-//! is accepted but does no session check, and check-sso always uses the full-page
-//! `prompt=none` redirect.
+//! silent check-sso) are reached through the hooks in `iframes`, which answer "not available"
+//! for now: `checkLoginIframe` is accepted but does no session check, and check-sso uses the
+//! full-page `prompt=none` redirect.
 
 use std::future::pending;
 use std::rc::Rc;
@@ -21,6 +21,7 @@ use crate::core::urls::init_login_options;
 use crate::web::navigation;
 
 impl Engine {
+    /// `init(options)`: resolves whether the user is authenticated, after `onReady`.
     pub async fn init(self: Rc<Self>, raw: JsValue) -> Result<bool, JsValue> {
         let options = to_value(&raw)
             .and_then(|v| InitOptions::from_value(&v))
@@ -95,16 +96,24 @@ impl Engine {
             Some(url) => Some(fetch_json(self, &url, None, timeout).await?),
             None => None,
         };
-        let mut state = self.state.borrow_mut();
-        let Phase::Configuring(source) = &state.phase else {
-            return Ok(());
+        let (auth_server_url, realm, client_id) = {
+            let mut state = self.state.borrow_mut();
+            let Phase::Configuring(source) = &state.phase else {
+                return Ok(());
+            };
+            let config = source.resolve(fetched.as_ref()).map_err(|e| self.err(&e))?;
+            let published = (
+                config.auth_server_url.clone(),
+                config.realm.clone(),
+                config.client_id.clone(),
+            );
+            state.phase = Phase::Ready(config);
+            published
         };
-        let config = source.resolve(fetched.as_ref()).map_err(|e| self.err(&e))?;
         let host = &self.host;
-        host.set_str("authServerUrl", config.auth_server_url.as_deref());
-        host.set_str("realm", config.realm.as_deref());
-        host.set("clientId", &config.client_id.as_str().into());
-        state.phase = Phase::Ready(config);
+        host.set_str("authServerUrl", auth_server_url.as_deref());
+        host.set_str("realm", realm.as_deref());
+        host.set("clientId", &client_id.into());
         Ok(())
     }
 
