@@ -200,3 +200,16 @@ test('enableLogging writes keycloak-js style lines to the console, and only then
     await page.context().close()
   }
 })
+
+test('a callback that throws is reported and does not derail the refresh', async () => {
+  const page = await newPage(world)
+  assert.deepEqual(await signedIn(world, page), { ok: true, value: true })
+  const reported = page.waitForEvent('pageerror')
+  const result = await page.evaluate(async () => {
+    window.kc.onAuthRefreshSuccess = () => { throw new Error('a bug in the app') }
+    return window.kc.updateToken(-1)
+  })
+  assert.equal(result, true)
+  assert.equal((await reported).message, 'a bug in the app')
+  await page.context().close()
+})
