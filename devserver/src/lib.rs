@@ -3,7 +3,8 @@
 //! It imports Keycloak realm-export JSON, speaks Keycloak's OpenID Connect endpoints (login page,
 //! tokens, logout, the session iframe and third-party-cookie pages, account and userinfo), keeps
 //! SSO sessions in cookies as Keycloak does, offers a subset of the Admin REST API, publishes
-//! Keycloak-style events on an in-process bus, and has fault knobs for tests.
+//! Keycloak-style events on an in-process bus and, through the live-event hub, on an
+//! authenticated WebSocket, and has fault knobs for tests.
 //!
 //! Start it in-process with [`start`]; the binary wraps the same function.
 
@@ -15,6 +16,7 @@ pub mod cli;
 pub mod events;
 pub mod faults;
 pub mod http;
+pub mod hub;
 pub mod import;
 pub mod keys;
 pub mod log;

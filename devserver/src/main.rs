@@ -27,8 +27,16 @@ async fn main() {
     };
     // Tests and scripts wait for this line to learn the port.
     println!("devserver listening on {}", server.url());
-    let realms: Vec<String> = server.state.realms().keys().cloned().collect();
-    log::log(Level::Info, &format!("realms: {}", realms.join(", ")));
+    let hub = &server.state.hub.config;
+    if hub.only {
+        log::log(
+            Level::Info,
+            &format!("hub only (/events, /ingest) for {}", hub.issuers.join(", ")),
+        );
+    } else {
+        let realms: Vec<String> = server.state.realms().keys().cloned().collect();
+        log::log(Level::Info, &format!("realms: {}", realms.join(", ")));
+    }
     tokio::select! {
         result = server.wait() => {
             if let Err(message) = result {

@@ -20,6 +20,7 @@ use tower::Layer;
 use tower_http::normalize_path::NormalizePathLayer;
 use tower_http::services::ServeDir;
 
+use crate::hub::{Hub, HubConfig};
 use crate::import::load_realm_file;
 use crate::keys::{generate_rsa_key, KeySet};
 use crate::log::{self, Level};
@@ -41,6 +42,8 @@ pub struct ServerConfig {
     pub admin_password: String,
     /// Use this signing key instead of generating one (tests share one key).
     pub signing_key: Option<RsaPrivateKey>,
+    /// The live-event hub (`/events`, `/ingest`).
+    pub hub: HubConfig,
 }
 
 impl Default for ServerConfig {
@@ -54,6 +57,7 @@ impl Default for ServerConfig {
             admin_user: "admin".into(),
             admin_password: "admin".into(),
             signing_key: None,
+            hub: HubConfig::default(),
         }
     }
 }
@@ -73,6 +77,8 @@ impl RunningServer {
     }
 
     pub async fn shutdown(mut self) {
+        // Upgraded WebSocket connections outlive axum's graceful shutdown: close them.
+        self.state.hub.shutdown();
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
@@ -112,6 +118,9 @@ fn master_realm(config: &ServerConfig, now_ms: u64) -> Realm {
 }
 
 pub fn load_realms(config: &ServerConfig, now_ms: u64) -> Result<Vec<Realm>, String> {
+    if config.hub.only {
+        return Ok(Vec::new());
+    }
     let mut realms: Vec<Realm> = Vec::new();
     for path in &config.realm_files {
         let realm = load_realm_file(path, now_ms)?;
@@ -136,6 +145,7 @@ async fn log_requests(request: Request, next: Next) -> Response {
     }
     let started = Instant::now();
     let method = request.method().clone();
+    // The path only: a query may hold a token (the hub's query strategy, `access_token=`).
     let uri = request.uri().path().to_string();
     let response = next.run(request).await;
     log::log(
@@ -194,7 +204,14 @@ async fn storage_access_headers(request: Request, next: Next) -> Response {
 const ACTIVATE_STORAGE_ACCESS: HeaderName = HeaderName::from_static("activate-storage-access");
 
 pub fn router(state: Shared) -> Router {
-    let mut app = crate::oidc::routes().merge(crate::admin::routes());
+    if state.hub.config.only {
+        return crate::hub::routes()
+            .layer(middleware::from_fn(log_requests))
+            .with_state(state);
+    }
+    let mut app = crate::oidc::routes()
+        .merge(crate::admin::routes())
+        .merge(crate::hub::routes());
     if let Some(pkg) = &state.pkg {
         app = app.nest_service("/pkg", ServeDir::new(pkg));
     }
@@ -219,6 +236,7 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, String> {
     let state: Shared = Arc::new(AppState::new(
         realms,
         KeySet::new(key),
+        Hub::new(config.hub.clone(), &config.host),
         config.www.clone(),
         config.pkg.clone(),
     ));
@@ -231,6 +249,7 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, String> {
         }
     })?;
     let local = listener.local_addr().map_err(|err| err.to_string())?;
+    state.hub.set_local_addr(local);
     let (tx, rx) = oneshot::channel::<()>();
     // Keycloak (JAX-RS) ignores a trailing slash and clients rely on it
     // (`@keycloak/keycloak-admin-client` posts to `/admin/realms/`): trim it before routing.

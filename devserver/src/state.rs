@@ -8,6 +8,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::events::{Event, EventBuilder, EventBus};
 use crate::faults::Faults;
+use crate::hub::Hub;
 use crate::keys::KeySet;
 use crate::model::Realm;
 
@@ -21,6 +22,9 @@ pub struct AppState {
     /// Seconds added to the wall clock (the `clock` fault knob), so tests can age tokens and
     /// sessions without sleeping.
     clock_offset: AtomicI64,
+    /// Tells waiters (the hub's expiry timers) that the clock offset changed.
+    clock_changes: tokio::sync::watch::Sender<i64>,
+    pub hub: Hub,
     pub www: Option<PathBuf>,
     pub pkg: Option<PathBuf>,
 }
@@ -29,6 +33,7 @@ impl AppState {
     pub fn new(
         realms: Vec<Realm>,
         keys: KeySet,
+        hub: Hub,
         www: Option<PathBuf>,
         pkg: Option<PathBuf>,
     ) -> AppState {
@@ -38,6 +43,8 @@ impl AppState {
             events: EventBus::new(),
             faults: Faults::default(),
             clock_offset: AtomicI64::new(0),
+            clock_changes: tokio::sync::watch::channel(0).0,
+            hub,
             www,
             pkg,
         }
@@ -83,6 +90,12 @@ impl AppState {
 
     pub fn set_clock_offset(&self, seconds: i64) {
         self.clock_offset.store(seconds, Ordering::Relaxed);
+        self.clock_changes.send_replace(seconds);
+    }
+
+    /// Wakes up when the clock offset changes.
+    pub fn clock_changes(&self) -> tokio::sync::watch::Receiver<i64> {
+        self.clock_changes.subscribe()
     }
 
     pub fn emit(&self, builder: EventBuilder) -> Event {
