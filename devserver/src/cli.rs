@@ -2,6 +2,9 @@
 
 use std::path::PathBuf;
 
+use std::time::Duration;
+
+use crate::hub::HubConfig;
 use crate::log::Level;
 use crate::server::ServerConfig;
 
@@ -23,6 +26,19 @@ OPTIONS:
                              debug logs one line per request
     -h, --help               print this help
 
+LIVE-EVENT HUB (/events, /ingest):
+    --hub-issuer URL         also accept access tokens of this issuer, e.g.
+                             https://kc.example.com/realms/foo (repeatable)
+    --hub-only               serve only /events and /ingest, in front of a real Keycloak
+                             (needs --hub-issuer; no realms of devserver's own)
+    --hub-audience CLIENT    tokens must name this client in azp or aud
+    --hub-heartbeat SECS     server ping interval (default 25)
+    --hub-auth-timeout SECS  first-message strategy: wait this long for the auth message
+                             (default 10)
+    --hub-jwks-min-interval SECS
+                             least time between two JWKS fetches of an issuer (default 10)
+    --ingest-token TOKEN     a static bearer secret that /ingest accepts
+
 Once listening, devserver prints `devserver listening on http://ADDR` on stdout.
 ";
 
@@ -42,7 +58,53 @@ impl std::fmt::Debug for ServerConfig {
             .field("realm_files", &self.realm_files)
             .field("admin_user", &self.admin_user)
             .field("admin_password", &"[redacted]")
+            .field("hub", &HubFlags(&self.hub))
             .finish()
+    }
+}
+
+struct HubFlags<'a>(&'a HubConfig);
+
+impl std::fmt::Debug for HubFlags<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let hub = self.0;
+        f.debug_struct("HubConfig")
+            .field("heartbeat", &hub.heartbeat)
+            .field("auth_timeout", &hub.auth_timeout)
+            .field("issuers", &hub.issuers)
+            .field("audience", &hub.audience)
+            .field(
+                "ingest_token",
+                &hub.ingest_token.as_ref().map(|_| "[redacted]"),
+            )
+            .field("jwks_min_interval", &hub.jwks_min_interval)
+            .field("only", &hub.only)
+            .finish()
+    }
+}
+
+fn seconds(name: &str, raw: &str, min: u64) -> Result<Duration, String> {
+    match raw.parse::<u64>() {
+        Ok(n) if n >= min && n <= 86_400 => Ok(Duration::from_secs(n)),
+        _ => Err(format!(
+            "{name}: '{raw}' is not a number of seconds ({min}-86400)"
+        )),
+    }
+}
+
+/// An issuer URL as tokens carry it: http(s), no trailing slash.
+fn issuer(raw: &str) -> Result<String, String> {
+    let trimmed = raw.trim().trim_end_matches('/');
+    let rest = trimmed
+        .strip_prefix("https://")
+        .or_else(|| trimmed.strip_prefix("http://"));
+    match rest {
+        Some(rest) if !rest.is_empty() && !rest.contains(['?', '#', ' ']) => {
+            Ok(trimmed.to_string())
+        }
+        _ => Err(format!(
+            "--hub-issuer: '{raw}' is not an issuer URL such as https://kc.example.com/realms/foo"
+        )),
     }
 }
 
@@ -100,8 +162,37 @@ pub fn parse_args(
                     format!("--log-level: '{raw}' is not one of error, warn, info, debug")
                 })?;
             }
+            "--hub-issuer" => config.hub.issuers.push(issuer(&value()?)?),
+            "--hub-only" => config.hub.only = true,
+            "--hub-audience" => {
+                let audience = value()?;
+                if audience.trim().is_empty() {
+                    return Err("--hub-audience must not be empty".into());
+                }
+                config.hub.audience = Some(audience);
+            }
+            "--hub-heartbeat" => config.hub.heartbeat = seconds(&name, &value()?, 1)?,
+            "--hub-auth-timeout" => config.hub.auth_timeout = seconds(&name, &value()?, 1)?,
+            "--hub-jwks-min-interval" => {
+                config.hub.jwks_min_interval = seconds(&name, &value()?, 0)?
+            }
+            "--ingest-token" => {
+                let token = value()?;
+                if token.trim().is_empty() {
+                    return Err("--ingest-token must not be empty".into());
+                }
+                config.hub.ingest_token = Some(token);
+            }
             "-h" | "--help" => return Ok(Command::Help),
             other => return Err(format!("unknown argument '{other}'")),
+        }
+    }
+    if config.hub.only {
+        if config.hub.issuers.is_empty() {
+            return Err("--hub-only needs at least one --hub-issuer".into());
+        }
+        if !config.realm_files.is_empty() {
+            return Err("--hub-only serves no realms: drop --import-realm".into());
         }
     }
     Ok(Command::Run(Box::new(config), level))
@@ -154,6 +245,66 @@ mod tests {
             .unwrap_err()
             .starts_with("--log-level"));
         assert!(matches!(parse(&["--help"]), Ok(Command::Help)));
+    }
+
+    #[test]
+    fn hub_flags() {
+        let Command::Run(config, _) = parse(&[
+            "--hub-only",
+            "--hub-issuer",
+            "https://kc.example.com/realms/foo/",
+            "--hub-issuer=http://127.0.0.1:9000/realms/bar",
+            "--hub-heartbeat",
+            "5",
+            "--hub-auth-timeout=3",
+            "--hub-jwks-min-interval",
+            "0",
+            "--hub-audience",
+            "demo-app",
+            "--ingest-token",
+            "s3cret",
+        ])
+        .unwrap() else {
+            panic!("expected run");
+        };
+        let hub = &config.hub;
+        assert!(hub.only);
+        assert_eq!(
+            hub.issuers,
+            vec![
+                "https://kc.example.com/realms/foo".to_string(),
+                "http://127.0.0.1:9000/realms/bar".to_string()
+            ]
+        );
+        assert_eq!(hub.heartbeat, Duration::from_secs(5));
+        assert_eq!(hub.auth_timeout, Duration::from_secs(3));
+        assert_eq!(hub.jwks_min_interval, Duration::ZERO);
+        assert_eq!(hub.audience.as_deref(), Some("demo-app"));
+        assert!(
+            !format!("{config:?}").contains("s3cret"),
+            "the ingest token is redacted"
+        );
+        assert_eq!(
+            parse(&["--hub-only"]).unwrap_err(),
+            "--hub-only needs at least one --hub-issuer"
+        );
+        assert_eq!(
+            parse(&[
+                "--hub-only",
+                "--hub-issuer",
+                "https://a/realms/b",
+                "--import-realm",
+                "x.json"
+            ])
+            .unwrap_err(),
+            "--hub-only serves no realms: drop --import-realm"
+        );
+        assert!(parse(&["--hub-heartbeat", "0"])
+            .unwrap_err()
+            .starts_with("--hub-heartbeat"));
+        assert!(parse(&["--hub-issuer", "kc.example.com"])
+            .unwrap_err()
+            .starts_with("--hub-issuer"));
     }
 
     #[test]
