@@ -7,6 +7,9 @@
 //! - `POST /admin/devserver/realms/{realm}/expire-logins`: pending login forms answer
 //!   `authentication_expired` when posted.
 //! - `GET|PUT /admin/devserver/clock` `{"offsetSeconds": N}`: shift the server's clock.
+//! - `GET /admin/devserver/hub`: the hub's connections and key sources;
+//!   `POST /admin/devserver/hub/restart` `{"downMs": N}` or `{"forever": true}`: close every
+//!   `/events` connection with 1012 and refuse new ones for a while; `POST .../hub/start` ends it.
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -39,6 +42,9 @@ pub fn routes() -> Router<Shared> {
             post(expire_logins),
         )
         .route("/admin/devserver/clock", get(get_clock).put(set_clock))
+        .route("/admin/devserver/hub", get(hub_status))
+        .route("/admin/devserver/hub/restart", post(restart_hub))
+        .route("/admin/devserver/hub/start", post(start_hub))
 }
 
 macro_rules! admin {
@@ -183,4 +189,65 @@ async fn set_clock(State(state): State<Shared>, info: RequestInfo, body: String)
     };
     state.set_clock_offset(clock.offset_seconds);
     Json(json!({ "offsetSeconds": state.clock_offset(), "now": state.now() })).into_response()
+}
+
+fn hub_status_body(state: &Shared) -> serde_json::Value {
+    let down = state.hub.down_for();
+    json!({
+        "up": down.is_none(),
+        "downForMs": down.flatten().map(|d| d.as_millis() as u64),
+        "connections": state.hub.connections(),
+        "ingestConnections": state.hub.ingest_connections(),
+        "keySources": state.hub.key_sources(),
+    })
+}
+
+async fn hub_status(State(state): State<Shared>, info: RequestInfo) -> Response {
+    admin!(state, info);
+    Json(hub_status_body(&state)).into_response()
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct Restart {
+    /// Refuse new connections for this long (default 0: reconnects are accepted at once).
+    #[serde(default)]
+    down_ms: Option<u64>,
+    /// Refuse new connections until `POST /admin/devserver/hub/start`.
+    #[serde(default)]
+    forever: bool,
+}
+
+async fn restart_hub(State(state): State<Shared>, info: RequestInfo, body: String) -> Response {
+    admin!(state, info);
+    let request: Restart = if body.trim().is_empty() {
+        Restart::default()
+    } else {
+        match parse_body(&body) {
+            Ok(request) => request,
+            Err(response) => return response,
+        }
+    };
+    if request.forever && request.down_ms.is_some() {
+        return bad_request("give either downMs or forever, not both");
+    }
+    let down = if request.forever {
+        None
+    } else {
+        Some(std::time::Duration::from_millis(
+            request.down_ms.unwrap_or(0),
+        ))
+    };
+    let closed = state.hub.restart(down);
+    let mut body = hub_status_body(&state);
+    if let Some(fields) = body.as_object_mut() {
+        fields.insert("closed".into(), json!(closed));
+    }
+    Json(body).into_response()
+}
+
+async fn start_hub(State(state): State<Shared>, info: RequestInfo) -> Response {
+    admin!(state, info);
+    state.hub.start();
+    Json(hub_status_body(&state)).into_response()
 }
