@@ -40,10 +40,16 @@ pub async fn start() -> Env {
 }
 
 pub async fn start_with(realms: &[&str]) -> Env {
+    start_config(realms, devserver::hub::HubConfig::default()).await
+}
+
+/// A server with these realms and hub settings.
+pub async fn start_config(realms: &[&str], hub: devserver::hub::HubConfig) -> Env {
     let config = ServerConfig {
         port: 0,
         realm_files: realms.iter().map(|r| realm_file(r)).collect(),
         signing_key: Some(devserver::testkey::shared_key().unwrap()),
+        hub,
         ..ServerConfig::default()
     };
     let server = devserver::start(config).await.unwrap();
