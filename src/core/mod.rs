@@ -8,7 +8,7 @@
 //! - [`error`]: the one error type, with stable codes and the server's OAuth fields.
 //! - [`config`]: the constructor's three forms and the endpoints they lead to.
 //! - [`options`]: validated `init()`, login, logout and account options.
-//! - [`pkce`]: the code verifier, the S256 challenge, UUIDs for state and nonce.
+//! - [`pkce`]: the code verifier, the S256 challenge, UUIDs for state and nonce; [`sha256`].
 //! - [`urls`]: authorization (login, registration), logout and account URLs.
 //! - [`callback`]: parsing the redirect, the stored login record, what a callback means.
 //! - [`token`]: JWT payloads, the token set, roles, expiry and time skew, token endpoint I/O.
@@ -26,5 +26,6 @@ pub mod number;
 pub mod options;
 pub mod pkce;
 pub mod refresh;
+pub mod sha256;
 pub mod token;
 pub mod urls;

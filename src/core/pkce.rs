@@ -1,12 +1,10 @@
 //! PKCE (RFC 7636) with the S256 method, and the UUIDs used for `state` and `nonce`.
 //!
-//! Core draws no randomness: the caller passes bytes from `crypto.getRandomValues` (through
-//! getrandom). SHA-256 runs in Rust, so PKCE works where WebCrypto's `subtle` is missing
-//! (plain-HTTP origins), unlike in keycloak-js.
+//! Core draws no randomness: the caller passes bytes from `crypto.getRandomValues`. SHA-256
+//! runs in Rust, so PKCE works where WebCrypto's `subtle` is missing (plain-HTTP origins),
+//! unlike in keycloak-js.
 
-use sha2::{Digest, Sha256};
-
-use super::base64;
+use super::{base64, sha256};
 
 /// Length of the code verifier, as keycloak-js makes it.
 pub const VERIFIER_LENGTH: usize = 96;
@@ -35,7 +33,7 @@ pub fn code_verifier(random: &[u8]) -> Option<String> {
 
 /// The S256 challenge: base64url (no padding) of the SHA-256 of the verifier.
 pub fn code_challenge(verifier: &str) -> String {
-    base64::encode_url(&Sha256::digest(verifier.as_bytes()))
+    base64::encode_url(&sha256::digest(verifier.as_bytes()))
 }
 
 /// A version 4 UUID in the form `crypto.randomUUID()` returns (lower-case, hyphenated).
