@@ -54,6 +54,46 @@ const notInitialized = () => {
   throw new KeycloakError("The 'Keycloak' instance is not initialized: call init() first.", { code: 'not_initialized' })
 }
 
+/**
+ * What `keycloak.socket(url, options)` returns: a WebSocket that stays authenticated. The engine
+ * decides everything; this class only turns what it emits into events and keeps the properties
+ * it writes (`readyState`, `state`, `protocol`, `extensions`).
+ */
+export class KeycloakSocket extends EventTarget {
+  #core
+  #id
+  readyState = 0
+  state = 'connecting'
+  protocol = ''
+  extensions = ''
+  binaryType = 'blob'
+
+  constructor (core, url, options) {
+    super()
+    this.url = url
+    this.#core = core
+    for (const type of ['open', 'message', 'close', 'error', 'statechange']) {
+      this['on' + type] = null
+      // Registered first, so the on* handler runs before other listeners, as on a WebSocket.
+      this.addEventListener(type, (event) => this['on' + type]?.call(this, event))
+    }
+    this.#id = core.socket(String(url), options ?? {}, this, (type, init) => {
+      let data = init?.data
+      // The connection receives ArrayBuffers; binaryType decides what the app gets.
+      if (this.binaryType === 'blob' && data instanceof ArrayBuffer) data = new Blob([data])
+      this.dispatchEvent(type === 'message'
+        ? new MessageEvent(type, { data, origin: init.origin })
+        : type === 'close' ? new CloseEvent(type, init) : Object.assign(new Event(type), init))
+    })
+  }
+
+  send (data) { this.#core.socketSend(this.#id, data) }
+  close (code, reason) { this.#core.socketClose(this.#id, code, reason) }
+}
+for (const [i, name] of ['CONNECTING', 'OPEN', 'CLOSING', 'CLOSED'].entries()) {
+  KeycloakSocket[name] = KeycloakSocket.prototype[name] = i
+}
+
 export class Keycloak {
   #config
   #core
@@ -132,6 +172,7 @@ export class Keycloak {
   hasResourceRole = (role, resource) => this.#core?.hasResourceRole(role, resource) ?? false
   loadUserProfile = async () => this.#c().loadUserProfile()
   loadUserInfo = async () => this.#c().loadUserInfo()
+  socket = (url, options) => new KeycloakSocket(this.#c(), url, options)
 }
 
 export default Keycloak

@@ -35,7 +35,7 @@ extern "C" {
     /// Reports an exception thrown by an application callback without interrupting the
     /// adapter (it reaches `window.onerror` and the console).
     #[wasm_bindgen(catch, js_name = reportError)]
-    fn report_error(error: &JsValue) -> Result<(), JsValue>;
+    pub(crate) fn report_error(error: &JsValue) -> Result<(), JsValue>;
 }
 
 /// The wrapper instance and its error factory.

@@ -10,6 +10,7 @@ mod http;
 mod iframes;
 mod init;
 mod redirects;
+mod socket;
 mod state;
 mod tokens;
 
@@ -173,6 +174,31 @@ impl KeycloakCore {
     pub fn load_user_profile(&self) -> Promise {
         let engine = self.engine.clone();
         promise(async move { engine.load_user_document(UserDocument::Profile).await })
+    }
+
+    /// `keycloak.socket(url, options)`: a socket for the `KeycloakSocket` `target`, whose
+    /// events go through `emit(type, init)`. Returns the id the other socket methods take.
+    pub fn socket(
+        &self,
+        url: String,
+        options: JsValue,
+        target: Object,
+        emit: js_sys::Function,
+    ) -> Result<u32, JsValue> {
+        let engine = &self.engine;
+        engine
+            .open_socket(url, &options, target, emit)
+            .map_err(|e| engine.err(&e))
+    }
+
+    #[wasm_bindgen(js_name = socketSend)]
+    pub fn socket_send(&self, id: u32, data: JsValue) -> Result<(), JsValue> {
+        self.engine.socket_send(id, &data)
+    }
+
+    #[wasm_bindgen(js_name = socketClose)]
+    pub fn socket_close(&self, id: u32, code: Option<u16>, reason: Option<String>) {
+        self.engine.socket_close(id, code, reason);
     }
 
     #[wasm_bindgen(js_name = loadUserInfo)]

@@ -45,6 +45,8 @@ pub struct Engine {
     pub state: RefCell<State>,
     /// The callback store, opened on first use.
     store: RefCell<Option<Rc<CallbackStore>>>,
+    /// The live-event sockets not closed for good.
+    pub sockets: RefCell<Vec<Rc<super::socket::Socket>>>,
 }
 
 /// A boxed future of the engine. Boxing the futures that are awaited from several places
@@ -75,6 +77,7 @@ impl Engine {
                 expiry: None,
             }),
             store: RefCell::new(None),
+            sockets: RefCell::default(),
         })
     }
 
@@ -154,6 +157,7 @@ impl Engine {
             return;
         }
         let _ = self.set_tokens(None, None, None, None);
+        self.end_sockets();
         self.host.fire("onAuthLogout", &[]);
         if self.state.borrow().init.login_required() {
             let engine = self.clone();

@@ -14,6 +14,7 @@
 //! - [`token`]: JWT payloads, the token set, roles, expiry and time skew, token endpoint I/O.
 //! - [`refresh`]: `updateToken` decisions and the single-flight queue.
 //! - [`backoff`]: reconnect delays of the live-event socket.
+//! - [`socket`]: the live-event socket's options, token strategies, close codes and timing.
 
 pub mod backoff;
 pub mod base64;
@@ -27,5 +28,6 @@ pub mod options;
 pub mod pkce;
 pub mod refresh;
 pub mod sha256;
+pub mod socket;
 pub mod token;
 pub mod urls;

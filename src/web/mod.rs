@@ -7,6 +7,7 @@
 pub mod http;
 pub mod navigation;
 pub mod random;
+pub mod socket;
 pub mod storage;
 pub mod timers;
 
