@@ -13,6 +13,7 @@
 //! - [`callback`]: parsing the redirect, the stored login record, what a callback means.
 //! - [`token`]: JWT payloads, the token set, roles, expiry and time skew, token endpoint I/O.
 //! - [`refresh`]: `updateToken` decisions and the single-flight queue.
+//! - [`iframe`]: the hidden iframes' messages and what follows from them.
 //! - [`backoff`]: reconnect delays of the live-event socket.
 //! - [`socket`]: the live-event socket's options, token strategies, close codes and timing.
 
@@ -22,6 +23,7 @@ pub mod callback;
 pub mod config;
 pub mod encode;
 pub mod error;
+pub mod iframe;
 pub mod json;
 pub mod number;
 pub mod options;
