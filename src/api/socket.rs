@@ -167,8 +167,10 @@ impl Engine {
         });
         socket.conn.borrow_mut().page = Some(page);
         self.sockets.borrow_mut().push(socket.clone());
-        socket.connect();
-        Ok(socket.id)
+        let id = socket.id;
+        // After the constructor returns, so that listeners added right away see every event.
+        wasm_bindgen_futures::spawn_local(async move { socket.connect() });
+        Ok(id)
     }
 
     fn socket(&self, id: u32) -> Option<Rc<Socket>> {
