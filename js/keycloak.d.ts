@@ -216,6 +216,132 @@ export interface KeycloakEndpoints {
   userinfo: () => string
 }
 
+/**
+ * How `keycloak.socket()` hands the access token to the server: the `Sec-WebSocket-Protocol`
+ * header as `bearer.<jwt>` (the default), the first message, or a query parameter (opt-in: URLs
+ * end up in server, proxy and browser logs).
+ */
+export type KeycloakSocketStrategy = 'subprotocol' | 'message' | 'query'
+
+/** `connecting` (getting a token, opening), `open`, `reconnecting` (waiting), `closed` (for good). */
+export type KeycloakSocketState = 'connecting' | 'open' | 'reconnecting' | 'closed'
+
+/** What `send()` accepts, as `WebSocket.send`. */
+export type KeycloakSocketData = string | ArrayBufferLike | Blob | ArrayBufferView
+
+/** Builds the authentication message from the token: a string, binary data, or a value sent as JSON. */
+export type KeycloakSocketMessage = string | ((token: string) => unknown)
+
+export interface KeycloakSocketOptions {
+  /** Default 'subprotocol'. */
+  strategy?: KeycloakSocketStrategy
+  /** The application subprotocols offered. Default `['keycloak-events.v1']`. */
+  protocols?: string | string[]
+  /** The query strategy's parameter. Default 'access_token'. */
+  queryParameter?: string
+  /**
+   * The first message of the 'message' strategy: a function of the token, or a template in which
+   * `{token}` is replaced. Default `'{"type":"auth","token":"{token}"}'`.
+   */
+  authMessage?: KeycloakSocketMessage
+  /** The in-band re-authentication message. Default: `authMessage`. */
+  reauthMessage?: KeycloakSocketMessage
+  /**
+   * Send a fresh token in-band before the current one expires (at the `ttl` the server's
+   * `welcome` / `reauthenticated` message advertises, else at the token's `exp`, minus
+   * `minValidity`). Default true. When false, the server closes the connection at expiry and
+   * the socket reconnects with a fresh token.
+   */
+  reauthenticate?: boolean
+  /** Seconds passed to `updateToken` before every connect and re-authentication. Default 30. */
+  minValidity?: number
+  /** Milliseconds: the backoff's least wait. Default 1000. */
+  minDelay?: number
+  /** Milliseconds: the backoff's longest wait. Default 30000. */
+  maxDelay?: number
+  /** Milliseconds a connection must last for the backoff to start over. Default 10000. */
+  stableAfter?: number
+  /**
+   * Milliseconds of silence after which `ping` is sent; after twice as long the connection counts
+   * as dead and is replaced. Default 30000; 0 turns the heartbeat off.
+   */
+  heartbeat?: number
+  /** The heartbeat probe (objects are sent as JSON). Default `{"type":"ping"}`; null: never probe. */
+  ping?: string | object | null | false
+}
+
+/** `statechange`: the new state, and for `reconnecting` why and how long the wait is. */
+export interface KeycloakSocketStateEvent extends Event {
+  readonly state: KeycloakSocketState
+  /** The close code that ended the connection (absent when the token could not be refreshed). */
+  readonly code?: number
+  readonly reason?: string
+  /** Milliseconds until the next attempt (`reconnecting`). */
+  readonly delay?: number
+  /** How many attempts the backoff has counted (`reconnecting`). */
+  readonly attempt?: number
+}
+
+export interface KeycloakSocketEventMap {
+  open: Event
+  message: MessageEvent
+  /** Fired once, when the socket closes for good. */
+  close: CloseEvent
+  error: Event
+  statechange: KeycloakSocketStateEvent
+}
+
+/**
+ * The close codes of `keycloak.socket()`: 1000 `close()`; 4001 logged out (`logout()`,
+ * `clearToken()`, a refused refresh token); 4401 unauthorized (the server refused the token, or
+ * there is none); 4403 forbidden (the server refused the user); 1006 the WebSocket could not be
+ * created. 4000 (heartbeat timeout) and the server's other codes only appear in `statechange`.
+ */
+export type KeycloakSocketCloseCode = 1000 | 1006 | 4000 | 4001 | 4401 | 4403 | (number & {})
+
+/**
+ * A WebSocket that stays authenticated with the instance's tokens: `keycloak.socket(url, options)`.
+ * It behaves like a `WebSocket` (`readyState`, `send`, `close`, `binaryType`, `protocol`, events
+ * and `on*` handlers) and reconnects by itself: `open` fires for every connection, `close` only
+ * once, when it closes for good; `statechange` tells everything in between.
+ */
+export declare class KeycloakSocket extends EventTarget {
+  private constructor ()
+  static readonly CONNECTING: 0
+  static readonly OPEN: 1
+  static readonly CLOSING: 2
+  static readonly CLOSED: 3
+  readonly CONNECTING: 0
+  readonly OPEN: 1
+  readonly CLOSING: 2
+  readonly CLOSED: 3
+
+  readonly url: string
+  /** 0 while connecting or waiting to reconnect, 1 open, 3 closed for good. */
+  readonly readyState: number
+  readonly state: KeycloakSocketState
+  /** The subprotocol the server chose. */
+  readonly protocol: string
+  readonly extensions: string
+  binaryType: BinaryType
+
+  onopen: ((this: KeycloakSocket, event: Event) => any) | null
+  onmessage: ((this: KeycloakSocket, event: MessageEvent) => any) | null
+  onclose: ((this: KeycloakSocket, event: CloseEvent) => any) | null
+  onerror: ((this: KeycloakSocket, event: Event) => any) | null
+  onstatechange: ((this: KeycloakSocket, event: KeycloakSocketStateEvent) => any) | null
+
+  /** Throws a `KeycloakError` ('invalid_state') unless open; after the final close, sends nothing. */
+  send (data: KeycloakSocketData): void
+  /** Closes for good. */
+  close (code?: number, reason?: string): void
+
+  addEventListener<K extends keyof KeycloakSocketEventMap>(type: K, listener: (this: KeycloakSocket, event: KeycloakSocketEventMap[K]) => any, options?: boolean | AddEventListenerOptions): void
+  addEventListener (type: string, listener: EventListenerOrEventListenerObject, options?: boolean | AddEventListenerOptions): void
+  removeEventListener<K extends keyof KeycloakSocketEventMap>(type: K, listener: (this: KeycloakSocket, event: KeycloakSocketEventMap[K]) => any, options?: boolean | EventListenerOptions): void
+  removeEventListener (type: string, listener: EventListenerOrEventListenerObject, options?: boolean | EventListenerOptions): void
+}
+
 export type KeycloakInstance = Keycloak
 
 export declare class Keycloak {
@@ -281,6 +407,8 @@ export declare class Keycloak {
   hasResourceRole: (role: string, resource?: string) => boolean
   loadUserProfile: () => Promise<KeycloakProfile>
   loadUserInfo: () => Promise<KeycloakUserInfo>
+  /** A WebSocket to `url` that stays authenticated with this instance's tokens. */
+  socket: (url: string | URL, options?: KeycloakSocketOptions) => KeycloakSocket
 }
 
 export default Keycloak

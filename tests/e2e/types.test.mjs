@@ -12,8 +12,10 @@ const TSC = join(ROOT, 'node_modules', '.bin', 'tsc')
 
 // Every constructor form, option, property, method and callback of the API, typed strictly.
 const CONSUMER = `
-import Keycloak, { Keycloak as Named, KeycloakError, NetworkError } from 'keycloak-wasm'
+import Keycloak, { Keycloak as Named, KeycloakError, NetworkError, KeycloakSocket } from 'keycloak-wasm'
 import type {
+  KeycloakSocketOptions, KeycloakSocketStrategy, KeycloakSocketState, KeycloakSocketStateEvent,
+  KeycloakSocketData, KeycloakSocketCloseCode,
   KeycloakConfig, KeycloakInitOptions, KeycloakLoginOptions, KeycloakLogoutOptions, KeycloakProfile,
   KeycloakTokenParsed, KeycloakUserInfo, KeycloakAdapter, KeycloakRoles, KeycloakResourceAccess,
   KeycloakInstance, KeycloakErrorCode, KeycloakEndpoints, KeycloakRegisterOptions, KeycloakAccountOptions,
@@ -110,6 +112,32 @@ async function main (): Promise<void> {
       console.log(code, fields, error.message, error instanceof Error)
     }
   }
+  const socketOptions: KeycloakSocketOptions = {
+    strategy: 'message', protocols: ['keycloak-events.v1'], queryParameter: 'access_token',
+    authMessage: (token: string) => ({ connect: { token }, id: 1 }), reauthMessage: '{"refresh":{"token":"{token}"}}',
+    reauthenticate: true, minValidity: 30, minDelay: 500, maxDelay: 20000, stableAfter: 5000, heartbeat: 30000,
+    ping: { type: 'ping' }
+  }
+  const strategy: KeycloakSocketStrategy = 'query'
+  const socket: KeycloakSocket = kc.socket('wss://hub.example.com/events', socketOptions)
+  const other = kc.socket(new URL('wss://hub.example.com/events'), { strategy, ping: null })
+  socket.binaryType = 'arraybuffer'
+  socket.onopen = () => { socket.send(JSON.stringify({ type: 'ping' })) }
+  socket.onmessage = (event: MessageEvent) => { console.log(event.data) }
+  socket.onclose = (event: CloseEvent) => { const code: KeycloakSocketCloseCode = event.code; console.log(code, event.reason) }
+  socket.onstatechange = (event: KeycloakSocketStateEvent) => { const state: KeycloakSocketState = event.state; console.log(state, event.delay, event.attempt) }
+  const onState = (event: KeycloakSocketStateEvent): void => { console.log(event.state, event.code, event.reason) }
+  socket.addEventListener('statechange', onState)
+  socket.removeEventListener('statechange', onState)
+  socket.addEventListener('message', (event) => { const data: unknown = event.data; console.log(data) })
+  const ready: number[] = [socket.readyState, socket.CONNECTING, socket.OPEN, KeycloakSocket.CLOSING, KeycloakSocket.CLOSED]
+  const socketStrings: string[] = [socket.url, socket.protocol, socket.extensions, socket.state]
+  const data: KeycloakSocketData = new Uint8Array(2)
+  socket.send(data)
+  other.close(4000, 'bye')
+  socket.close()
+  console.log(ready, socketStrings)
+
   const made = new KeycloakError('x', { code: 'timeout', status: 504 })
   console.log(made.code, new NetworkError('y').response)
 }
@@ -122,6 +150,7 @@ import Keycloak from 'keycloak-wasm'
 const kc = new Keycloak({ url: 'u', realm: 'r', clientId: 'c' })
 void kc.updateToken('soon')
 console.log(kc.tokn)
+kc.socket('wss://hub', { strategy: 'header' })
 `
 
 let project
@@ -160,5 +189,6 @@ for (const mode of Object.keys(MODES)) {
     assert.notEqual(result.status, 0)
     assert.match(result.stdout, /mistake\.ts\(4,\d+\): error TS2345/)
     assert.match(result.stdout, /mistake\.ts\(5,\d+\): error TS2551: Property 'tokn' does not exist/)
+    assert.match(result.stdout, /mistake\.ts\(6,\d+\): error TS2322: Type '"header"' is not assignable to type 'KeycloakSocketStrategy/)
   })
 }
