@@ -1,22 +1,108 @@
-// The demo app that `npm start` serves loads the library from pkg/ through devserver.
-import { test } from 'node:test'
+// The demo app that `npm start` serves (www/ and pkg/ through devserver, realm demo): check-sso on
+// load, login as bob (an admin), his user and roles, the token countdown and refresh, and the
+// live feed of events over the authenticated socket, where alice's login shows up.
+import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
-import { startDevserver, launchBrowser } from './harness.mjs'
+import { createServer } from 'node:net'
+import { join } from 'node:path'
+import { ROOT, startDevserver, launchBrowser, demoRealm } from './harness.mjs'
 
-test('the demo page loads keycloak-wasm and shows the realm it talks to', async () => {
-  const server = await startDevserver({ args: ['--www', 'www', '--pkg', 'pkg'] })
-  const browser = await launchBrowser()
-  try {
-    const page = await browser.newPage()
-    const errors = []
-    page.on('pageerror', (error) => errors.push(error.message))
-    await page.goto(`${server.url}/`)
-    await page.waitForSelector('#status[data-state="ready"], #status[data-state="error"]')
-    assert.equal(await page.textContent('#status'), 'keycloak-wasm loaded')
-    assert.match(await page.textContent('#facts'), /\/realms\/demo\/protocol\/openid-connect\/auth/)
-    assert.deepEqual(errors, [])
-  } finally {
-    await browser.close()
-    await server.stop()
-  }
+let server
+let browser
+
+/** A free loopback port, so the realm can name the demo's exact origin in its redirect URIs. */
+const freePort = () => new Promise((resolve, reject) => {
+  const probe = createServer().once('error', reject)
+  probe.listen(0, '127.0.0.1', () => {
+    const { port } = probe.address()
+    probe.close(() => resolve(port))
+  })
+})
+
+before(async () => {
+  const port = await freePort()
+  const origin = `http://127.0.0.1:${port}`
+  const pkg = process.env.E2E_PKG_DIR ?? join(ROOT, 'pkg')
+  server = await startDevserver({
+    realms: [await demoRealm(origin)],
+    args: ['--www', join(ROOT, 'www'), '--pkg', pkg, '--port', String(port)]
+  })
+  assert.equal(server.url, origin)
+  browser = await launchBrowser()
+})
+
+after(async () => {
+  await browser?.close()
+  await server?.stop()
+})
+
+/** A fresh browser context on the demo; page errors are collected. */
+async function openDemo () {
+  const context = await browser.newContext()
+  const page = await context.newPage()
+  page.errors = []
+  page.on('pageerror', (error) => page.errors.push(error.message))
+  await page.goto(`${server.url}/`)
+  await page.waitForSelector('#status[data-state="anonymous"], #status[data-state="ready"], #status[data-state="error"]')
+  return page
+}
+
+async function logIn (page, username) {
+  await page.click('#login-hero')
+  await page.waitForSelector('#username')
+  await page.fill('#username', username)
+  await page.fill('#password', username)
+  await page.click('#kc-login')
+  await page.waitForSelector('#status[data-state="ready"], #status[data-state="error"]')
+}
+
+const feedEntries = (page) => page.$$eval('#feed .event', (items) => items.map((li) => ({
+  type: li.querySelector('.badge').textContent,
+  who: li.querySelector('.who').textContent
+})))
+
+test('the demo: check-sso, bob logs in, sees himself and his roles, and events arrive live', async () => {
+  const bob = await openDemo()
+  // check-sso found no session: the login button and the realm's facts are shown.
+  assert.equal(await bob.textContent('#status'), 'not signed in')
+  assert.ok(await bob.isVisible('#welcome'))
+  assert.match(await bob.textContent('#facts'), /\/realms\/demo\/protocol\/openid-connect\/auth/)
+
+  await logIn(bob, 'bob')
+  assert.equal(await bob.textContent('#status'), 'bob')
+  assert.equal(await bob.textContent('#user-name'), 'Bob Builder')
+  assert.equal(await bob.textContent('#user-email'), 'bob@example.com')
+  const roles = await bob.$$eval('#roles li', (items) => items.map((li) => li.textContent))
+  assert.deepEqual(roles.filter((r) => r === 'admin' || r === 'user'), ['admin', 'user'])
+  assert.match(await bob.textContent('#expires-in'), /^\d+:\d\d$/)
+
+  // The feed's socket is open and the hub knows bob is an admin.
+  await bob.waitForSelector('#socket-state[data-state="open"]')
+  await bob.waitForFunction(() => document.getElementById('feed-scope').textContent.includes('admin'))
+
+  // alice logs in elsewhere: bob, an admin, sees her LOGIN.
+  const alice = await openDemo()
+  await logIn(alice, 'alice')
+  assert.equal(await alice.textContent('#user-name'), 'Alice Liddell')
+  await bob.waitForFunction(() => [...document.querySelectorAll('#feed .event')]
+    .some((li) => li.querySelector('.badge').textContent === 'LOGIN' && li.querySelector('.who').textContent.startsWith('alice')))
+  // alice is not an admin: her feed says so, and never shows bob.
+  await alice.waitForFunction(() => document.getElementById('feed-scope').textContent.includes('your own events'))
+
+  // bob refreshes his token: the counter moves and his own REFRESH_TOKEN event arrives.
+  const expiresBefore = await bob.textContent('#token-expires')
+  await bob.click('#refresh')
+  await bob.waitForFunction(() => document.getElementById('token-refreshes').textContent === '1')
+  await bob.waitForFunction(() => [...document.querySelectorAll('#feed .event')]
+    .some((li) => li.querySelector('.badge').textContent === 'REFRESH_TOKEN' && li.querySelector('.who').textContent === 'bob you'))
+  assert.ok(typeof expiresBefore === 'string')
+  assert.ok(!(await feedEntries(alice)).some((e) => e.who.startsWith('bob')))
+  assert.equal(await bob.getAttribute('#socket-state', 'data-state'), 'open', 'the feed stayed connected through the refresh')
+
+  // Logout: back to the signed-out page.
+  await bob.click('#logout')
+  await bob.waitForSelector('#status[data-state="anonymous"]')
+  assert.ok(await bob.isVisible('#login-hero'))
+  assert.deepEqual(bob.errors, [])
+  assert.deepEqual(alice.errors, [])
 })
