@@ -1,9 +1,7 @@
 //! `init()`: options, configuration, the callback of a returning login, and `onLoad`.
 //!
 //! The three iframes of keycloak-js (the third-party-cookie check, the session iframe and
-//! silent check-sso) are reached through the hooks in `iframes`, which answer "not available"
-//! for now: `checkLoginIframe` is accepted but does no session check, and check-sso uses the
-//! full-page `prompt=none` redirect.
+//! silent check-sso) are reached through the hooks in `iframes`.
 
 use std::future::pending;
 use std::rc::Rc;
@@ -124,15 +122,11 @@ impl Engine {
         };
         let href = navigation::href().unwrap_or_default();
         if let Some(parsed) = callback::parse_callback(&href, mode, flow) {
-            let now = now_ms();
-            // A state is usable once, and only before it expires; an unknown, replayed or
-            // forged state finds nothing and the response is ignored.
-            let record = parsed.params.state.as_deref().and_then(|state| {
-                let stored = self
-                    .store()
-                    .take(state, |value| !callback::is_stale_entry(value, now))?;
-                CallbackRecord::take(&stored, state, now).ok()
-            });
+            let record = parsed
+                .params
+                .state
+                .as_deref()
+                .and_then(|state| self.take_record(state));
             // The response leaves the address bar either way; a login that kept the app's
             // fragment aside gets it back.
             let shown = callback::restore_app_fragment(
@@ -202,8 +196,18 @@ impl Engine {
         Ok(())
     }
 
+    /// The stored login of `state`, taken out of storage. A state is usable once, and only
+    /// before it expires; an unknown, replayed or forged state finds nothing.
+    pub(super) fn take_record(&self, state: &str) -> Option<CallbackRecord> {
+        let now = now_ms();
+        let stored = self
+            .store()
+            .take(state, |value| !callback::is_stale_entry(value, now))?;
+        CallbackRecord::take(&stored, state, now).ok()
+    }
+
     /// keycloak-js's `processCallback`, for a response whose state matched a stored record.
-    async fn process_callback(
+    pub(super) async fn process_callback(
         self: &Rc<Self>,
         params: CallbackParams,
         record: CallbackRecord,

@@ -182,6 +182,7 @@ impl Engine {
     /// `logout(options)`: a GET redirect or a POSTed form to the end-session endpoint.
     pub async fn logout(self: &Rc<Self>, raw: JsValue) -> Result<JsValue, JsValue> {
         self.end_sockets();
+        self.stop_session_check();
         if let Some(adapter) = self.adapter() {
             return settle(call_adapter(self, &adapter, "logout", &raw)?).await;
         }

@@ -47,6 +47,8 @@ pub struct Engine {
     store: RefCell<Option<Rc<CallbackStore>>>,
     /// The live-event sockets not closed for good.
     pub sockets: RefCell<Vec<Rc<super::socket::Socket>>>,
+    /// The hidden iframes: the session iframe and its periodic check.
+    pub iframes: RefCell<super::iframes::Iframes>,
 }
 
 /// A boxed future of the engine. Boxing the futures that are awaited from several places
@@ -78,6 +80,7 @@ impl Engine {
             }),
             store: RefCell::new(None),
             sockets: RefCell::default(),
+            iframes: RefCell::default(),
         })
     }
 
@@ -158,6 +161,7 @@ impl Engine {
         }
         let _ = self.set_tokens(None, None, None, None);
         self.end_sockets();
+        self.stop_session_check();
         self.host.fire("onAuthLogout", &[]);
         if self.state.borrow().init.login_required() {
             let engine = self.clone();

@@ -4,7 +4,7 @@
 
 use super::callback::{parse_callback, ParsedCallback};
 use super::error::{Error, ErrorCode};
-use super::options::{Flow, ResponseMode};
+use super::options::{Flow, InitOptions, ResponseMode};
 
 /// The third-party-cookie check's answer: `Some(true)` for 'supported', `Some(false)` for
 /// 'unsupported'; anything else is not an answer.
@@ -39,6 +39,18 @@ pub fn blocked_cookies_warning(silent_check_sso: bool, fallback: bool) -> String
         " See https://www.keycloak.org/securing-apps/javascript-adapter#_modern_browsers",
     );
     text
+}
+
+/// keycloak-js's consequences of blocked third-party cookies, applied to the options: the
+/// session iframe is off, and with `silentCheckSsoFallback` silent check-sso gives way to the
+/// full-page redirect (its URI is unset). Returns the warning to show.
+pub fn apply_blocked_cookies(init: &mut InitOptions) -> String {
+    let silent = init.silent_check_sso_redirect_uri.is_some();
+    init.check_login_iframe = false;
+    if init.silent_check_sso_fallback {
+        init.silent_check_sso_redirect_uri = None;
+    }
+    blocked_cookies_warning(silent, init.silent_check_sso_fallback)
 }
 
 /// How check-sso goes on once the session iframe (if any) has answered.
@@ -185,6 +197,37 @@ mod tests {
         assert!(skipped.contains("check-sso is skipped"));
         assert!(skipped.contains("silentCheckSsoFallback is false"));
         assert!(skipped.ends_with("#_modern_browsers"));
+    }
+
+    #[test]
+    fn blocked_cookies_turn_the_iframes_off_as_configured() {
+        let silent = || InitOptions {
+            silent_check_sso_redirect_uri: Some("http://app/silent.html".into()),
+            ..InitOptions::default()
+        };
+        let mut with_fallback = silent();
+        let warning = apply_blocked_cookies(&mut with_fallback);
+        assert!(!with_fallback.check_login_iframe);
+        assert_eq!(with_fallback.silent_check_sso_redirect_uri, None);
+        assert!(warning.contains("full-page redirect"));
+
+        let mut without = InitOptions {
+            silent_check_sso_fallback: false,
+            ..silent()
+        };
+        let warning = apply_blocked_cookies(&mut without);
+        assert!(!without.check_login_iframe);
+        assert!(without.silent_check_sso_redirect_uri.is_some());
+        assert!(warning.contains("skipped"));
+        assert_eq!(
+            check_sso_plan(None, true, true),
+            CheckSso::Done,
+            "then check-sso is skipped"
+        );
+
+        let mut plain = InitOptions::default();
+        assert!(!apply_blocked_cookies(&mut plain).contains("check-sso"));
+        assert!(!plain.check_login_iframe);
     }
 
     #[test]
