@@ -5,7 +5,7 @@
 // sites, as an SPA and its Keycloak are in production, so third-party-cookie rules apply.
 import { spawn } from 'node:child_process'
 import { createServer } from 'node:http'
-import { readFile, stat, mkdtemp, writeFile } from 'node:fs/promises'
+import { readFile, stat, mkdtemp, writeFile, mkdir, rm } from 'node:fs/promises'
 import { createInterface } from 'node:readline'
 import { tmpdir } from 'node:os'
 import { join, dirname, extname, normalize } from 'node:path'
@@ -22,7 +22,7 @@ export const ADAPTERS = {
 
 /** Adapters selected for this run: `E2E_ADAPTERS=keycloak-js,keycloak-wasm` (default: both). */
 export function adaptersUnderTest () {
-  const chosen = (process.env.E2E_ADAPTERS ?? Object.keys(ADAPTERS).join(',')).split(',').filter(Boolean)
+  const chosen = (process.env.E2E_ADAPTERS ?? Object.keys(ADAPTERS).join(',')).split(',').map((s) => s.trim()).filter(Boolean)
   for (const name of chosen) {
     if (!(name in ADAPTERS)) throw new Error(`unknown adapter '${name}' in E2E_ADAPTERS`)
   }
@@ -103,10 +103,10 @@ parent.postMessage(location.href, location.origin)
  * - `/app/<adapter>/...` the scenario page (any path below, so redirect URIs may carry paths);
  *   `/app/<adapter>/silent-check-sso.html` the page silent check-sso loads in its iframe;
  * - `/adapters/keycloak-js/` the official adapter, `/adapters/keycloak-wasm/` our built package
- *   (`pkgDir`, default pkg/);
+ *   (`pkgDir`, default `$E2E_PKG_DIR`, else pkg/);
  * - `/static/` files of `staticDir`, when given.
  */
-export async function startAppServer ({ pkgDir = join(ROOT, 'pkg'), staticDir } = {}) {
+export async function startAppServer ({ pkgDir = process.env.E2E_PKG_DIR ?? join(ROOT, 'pkg'), staticDir } = {}) {
   const keycloakJsDir = join(ROOT, 'node_modules', 'keycloak-js', 'lib')
   const server = createServer(async (req, res) => {
     const path = decodeURIComponent(new URL(req.url, 'http://x').pathname)
@@ -184,13 +184,39 @@ export async function startDevserver ({ realms = [], args = [] } = {}) {
   }
 }
 
+const CHROMIUM_ARGS = ['--disable-background-networking', '--disable-component-update', '--disable-sync',
+  '--no-first-run', '--disable-quic', '--no-sandbox']
+
 /** Headless Debian Chromium, with the flags this machine's closed network needs. */
 export async function launchBrowser (extraArgs = []) {
   return chromium.launch({
     executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: ['--disable-background-networking', '--disable-component-update', '--disable-sync',
-      '--no-first-run', '--disable-quic', '--no-sandbox', ...extraArgs]
+    args: [...CHROMIUM_ARGS, ...extraArgs]
   })
+}
+
+/**
+ * A regular (non-incognito) Chromium profile of its own, as a persistent browser context.
+ * `browser.newContext()` contexts are incognito-like, and Chromium blocks third-party cookies
+ * there; a regular profile follows its cookie setting, written into
+ * `Default/Preferences` before launch: `'allowed'` sends third-party cookies (so the embedded
+ * devserver pages see the SSO cookies of an app on another site), `'blocked'` blocks them, as
+ * Safari, Firefox's strict mode and Chrome's opt-in do. Closing the context ends the browser and
+ * removes the profile.
+ */
+export async function launchProfile ({ thirdPartyCookies = 'allowed', args = [] } = {}) {
+  if (!['allowed', 'blocked'].includes(thirdPartyCookies)) throw new Error(`thirdPartyCookies: ${thirdPartyCookies}`)
+  const dir = await mkdtemp(join(tmpdir(), 'kc-profile-'))
+  await mkdir(join(dir, 'Default'))
+  const mode = thirdPartyCookies === 'allowed' ? 0 : 1
+  await writeFile(join(dir, 'Default', 'Preferences'), JSON.stringify({ profile: { cookie_controls_mode: mode } }))
+  const context = await chromium.launchPersistentContext(dir, {
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    headless: true,
+    args: [...CHROMIUM_ARGS, ...args]
+  })
+  context.on('close', () => { rm(dir, { recursive: true, force: true }).catch(() => {}) })
+  return context
 }
 
 /**
