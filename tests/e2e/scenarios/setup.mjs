@@ -1,26 +1,21 @@
 // Shared set-up of the adapter scenarios. The adapter under test is a parameter: the scenarios
-// run once per adapter named in E2E_ADAPTERS (default: the official keycloak-js, the reference
-// behaviour; `E2E_ADAPTERS=keycloak-wasm` or `keycloak-js,keycloak-wasm` runs ours too).
+// run once per adapter named in E2E_ADAPTERS (default: both, the official keycloak-js as the
+// reference behaviour and keycloak-wasm; `E2E_ADAPTERS=keycloak-js` runs one).
 import { before, after } from 'node:test'
 import {
-  ADAPTERS, startAppServer, startDevserver, launchBrowser, demoRealm, armScenario
+  adaptersUnderTest, startAppServer, startDevserver, launchProfile, demoRealm, armScenario
 } from '../harness.mjs'
 
-export function scenarioAdapters () {
-  const chosen = (process.env.E2E_ADAPTERS ?? 'keycloak-js').split(',').map((s) => s.trim()).filter(Boolean)
-  for (const name of chosen) {
-    if (!(name in ADAPTERS)) throw new Error(`unknown adapter '${name}' in E2E_ADAPTERS`)
-  }
-  return chosen
-}
+export { adaptersUnderTest as scenarioAdapters }
 
 /**
  * Registers before/after hooks for one app origin, one devserver with the demo realm (its
- * client opened to the app, implicit flow allowed) and one browser; `customize(realm, app)` may
- * change the realm before devserver starts. Returns the context the hooks fill in.
+ * client opened to the app, implicit flow allowed); `customize(realm, app)` may
+ * change the realm before devserver starts. Each page gets a browser profile of its own
+ * (`newPage`). Returns the context the hooks fill in.
  */
 export function useWorld ({ customize } = {}) {
-  const world = {}
+  const world = { contexts: new Set() }
   before(async () => {
     world.app = await startAppServer()
     const realm = await demoRealm(world.app.origin)
@@ -29,11 +24,11 @@ export function useWorld ({ customize } = {}) {
     }
     customize?.(realm, world.app)
     world.server = await startDevserver({ realms: [realm] })
-    world.browser = await launchBrowser()
     world.config = { url: world.server.url, realm: 'demo', clientId: 'demo-app' }
   })
   after(async () => {
-    await world.browser?.close()
+    // Profiles of tests that failed before closing them.
+    await Promise.all([...world.contexts].map((context) => context.close()))
     await world.server?.stop()
     await world.app?.close()
   })
@@ -41,15 +36,17 @@ export function useWorld ({ customize } = {}) {
 }
 
 /**
- * A fresh browser context (own cookies and storage) and a page in it. This Chromium blocks
- * third-party cookies, as browsers now do by default; the context has the `storage-access`
- * permission, as when the user has granted the identity provider storage access, so the
- * embedded devserver pages (session iframe, 3p-cookie check, silent check-sso) can use their
- * cookies through the Storage Access API like Keycloak's pages do.
+ * A fresh browser profile (own cookies and storage) and a page in it. By default the profile
+ * allows third-party cookies, so the devserver pages embedded in the app (session iframe,
+ * third-party-cookie check, silent check-sso) see the SSO cookies, as with Keycloak in a browser
+ * that allows them; `thirdPartyCookies: 'blocked'` blocks them, as Safari, Firefox's strict mode
+ * and Chrome's opt-in do. Closing the page's context ends that browser.
  */
-export async function newPage (world, { storageAccess = true } = {}) {
-  const context = await world.browser.newContext(storageAccess ? { permissions: ['storage-access'] } : {})
-  const page = await context.newPage()
+export async function newPage (world, { thirdPartyCookies = 'allowed' } = {}) {
+  const context = await launchProfile({ thirdPartyCookies })
+  world.contexts.add(context)
+  context.on('close', () => world.contexts.delete(context))
+  const page = context.pages()[0] ?? await context.newPage()
   page.errors = []
   page.on('pageerror', (error) => { page.errors.push(error.message) })
   return page
