@@ -93,6 +93,14 @@ pub struct Socket {
 
 static NEXT_ID: AtomicU32 = AtomicU32::new(1);
 
+/// Runs `job` in the background, through the one boxed future path the facade already has.
+fn background(job: impl std::future::Future<Output = ()> + 'static) {
+    let _ = super::promise(async move {
+        job.await;
+        Ok(JsValue::UNDEFINED)
+    });
+}
+
 fn object(fields: &[(&str, JsValue)]) -> Object {
     let object = Object::new();
     for (name, value) in fields {
@@ -169,7 +177,7 @@ impl Engine {
         self.sockets.borrow_mut().push(socket.clone());
         let id = socket.id;
         // After the constructor returns, so that listeners added right away see every event.
-        wasm_bindgen_futures::spawn_local(async move { socket.connect() });
+        background(async move { socket.connect() });
         Ok(id)
     }
 
@@ -268,7 +276,7 @@ impl Socket {
         };
         self.publish(Phase::Connecting, &[]);
         let socket = self.clone();
-        wasm_bindgen_futures::spawn_local(async move { socket.dial(generation).await });
+        background(async move { socket.dial(generation).await });
     }
 
     /// The adapter's current access token after `updateToken(minValidity)`: `Ok(None)` when
@@ -342,16 +350,16 @@ impl Socket {
             }
             "close" => {
                 let code = event.code();
-                let reason = get(event, "reason");
+                let reason = get(event, "reason").as_string().unwrap_or_default();
                 {
                     let mut conn = self.conn.borrow_mut();
                     conn.connection = None;
                     conn.backoff.disconnected(now_ms());
                 }
                 if is_final(code) {
-                    self.finish(code, &reason.as_string().unwrap_or_default());
+                    self.finish(code, &reason);
                 } else {
-                    self.retry(Some(code), &reason.as_string().unwrap_or_default());
+                    self.retry(Some(code), &reason);
                 }
             }
             _ => self.emit("error", &JsValue::UNDEFINED),
@@ -428,7 +436,7 @@ impl Socket {
     fn reauthenticate(self: &Rc<Self>) {
         let socket = self.clone();
         let generation = self.conn.borrow().generation;
-        wasm_bindgen_futures::spawn_local(async move {
+        background(async move {
             let token = socket.fresh_token().await;
             if !socket.current(generation, Phase::Open) {
                 return;

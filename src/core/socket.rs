@@ -64,65 +64,70 @@ pub struct SocketOptions {
     pub reauthenticate: bool,
 }
 
-/// A non-negative number option.
-fn millis(options: &Value, name: &str, default: f64) -> Result<f64, Error> {
-    match options.get(name) {
-        None | Some(Value::Null) => Ok(default),
-        Some(v) => v
-            .as_f64()
-            .filter(|n| *n >= 0.0 && n.is_finite())
-            .ok_or_else(|| invalid(name)),
-    }
-}
-
 impl SocketOptions {
     /// Reads the options object (functions, such as `authMessage`, are the facade's).
     pub fn from_value(options: &Value) -> Result<Self, Error> {
-        let strategy = match options.get("strategy") {
-            None | Some(Value::Null) => Strategy::Subprotocol,
-            Some(v) => match v.as_str() {
-                Some("subprotocol") => Strategy::Subprotocol,
-                Some("message") => Strategy::Message,
-                Some("query") => Strategy::Query,
-                _ => return Err(invalid("strategy")),
-            },
-        };
-        let protocols = match options.get("protocols") {
-            None | Some(Value::Null) => vec![APP_PROTOCOL.to_owned()],
-            Some(Value::String(p)) => vec![p.clone()],
-            Some(Value::Array(items)) => items
-                .iter()
-                .map(|p| p.as_str().map(str::to_owned))
-                .collect::<Option<_>>()
-                .ok_or_else(|| invalid("protocols"))?,
-            Some(_) => return Err(invalid("protocols")),
-        };
-        let query_parameter = match options.get("queryParameter") {
-            None | Some(Value::Null) => "access_token".to_owned(),
-            Some(v) => v
-                .as_str()
-                .filter(|s| !s.is_empty())
-                .ok_or_else(|| invalid("queryParameter"))?
-                .to_owned(),
-        };
-        let reauthenticate = match options.get("reauthenticate") {
-            None | Some(Value::Null) => true,
-            Some(v) => v.as_bool().ok_or_else(|| invalid("reauthenticate"))?,
-        };
-        let min_delay = millis(options, "minDelay", 1000.0)?;
-        let max_delay = millis(options, "maxDelay", 30_000.0)?;
+        let given = |name| options.get(name).filter(|v| !v.is_null());
+        // The times, in one loop: each option's own code would cost wasm bytes.
+        let mut times = [30.0, 1000.0, 30_000.0, 10_000.0, 30_000.0];
+        let names = [
+            "minValidity",
+            "minDelay",
+            "maxDelay",
+            "stableAfter",
+            "heartbeat",
+        ];
+        for (time, name) in times.iter_mut().zip(names) {
+            if let Some(v) = given(name) {
+                *time = v
+                    .as_f64()
+                    .filter(|n| *n >= 0.0 && n.is_finite())
+                    .ok_or_else(|| invalid(name))?;
+            }
+        }
+        let [min_validity, min_delay, max_delay, stable_after, heartbeat] = times;
         if max_delay < min_delay {
             return Err(invalid("maxDelay"));
         }
+        let strategy = match given("strategy").map(Value::as_str) {
+            None | Some(Some("subprotocol")) => Strategy::Subprotocol,
+            Some(Some("message")) => Strategy::Message,
+            Some(Some("query")) => Strategy::Query,
+            _ => return Err(invalid("strategy")),
+        };
+        let protocols = match given("protocols") {
+            None => vec![APP_PROTOCOL.to_owned()],
+            Some(Value::String(p)) => vec![p.clone()],
+            Some(v) => v
+                .as_array()
+                .and_then(|items| {
+                    items
+                        .iter()
+                        .map(|p| p.as_str().map(str::to_owned))
+                        .collect()
+                })
+                .ok_or_else(|| invalid("protocols"))?,
+        };
+        let query_parameter = match given("queryParameter") {
+            None => "access_token",
+            Some(v) => v
+                .as_str()
+                .filter(|s| !s.is_empty())
+                .ok_or_else(|| invalid("queryParameter"))?,
+        };
+        let reauthenticate = match given("reauthenticate") {
+            None => true,
+            Some(v) => v.as_bool().ok_or_else(|| invalid("reauthenticate"))?,
+        };
         Ok(SocketOptions {
             strategy,
             protocols,
-            query_parameter,
-            min_validity: millis(options, "minValidity", 30.0)?,
+            query_parameter: query_parameter.to_owned(),
+            min_validity,
             min_delay,
             max_delay,
-            stable_after: millis(options, "stableAfter", 10_000.0)?,
-            heartbeat: millis(options, "heartbeat", 30_000.0)?,
+            stable_after,
+            heartbeat,
             reauthenticate,
         })
     }
@@ -144,7 +149,9 @@ impl SocketOptions {
     pub fn offered_protocols(&self, token: &str) -> Vec<String> {
         let mut out = self.protocols.clone();
         if self.strategy == Strategy::Subprotocol {
-            out.push(["bearer.", token].concat());
+            let mut bearer = String::from("bearer.");
+            bearer.push_str(token);
+            out.push(bearer);
         }
         out
     }
@@ -155,15 +162,30 @@ pub const AUTH_TEMPLATE: &str = r#"{"type":"auth","token":"{token}"}"#;
 /// The default heartbeat probe.
 pub const PING: &str = r#"{"type":"ping"}"#;
 
-/// A message template with every `{token}` replaced by the token.
+/// A message template with every `{token}` replaced by the token. (Split on a character
+/// rather than searched for the substring: the substring searcher costs kilobytes of wasm.)
 pub fn fill_template(template: &str, token: &str) -> String {
-    template.replace("{token}", token)
+    let mut parts = template.split('{');
+    let mut out = String::from(parts.next().unwrap_or_default());
+    for part in parts {
+        match part.strip_prefix("token}") {
+            Some(rest) => {
+                out.push_str(token);
+                out.push_str(rest);
+            }
+            None => {
+                out.push('{');
+                out.push_str(part);
+            }
+        }
+    }
+    out
 }
 
 /// The `ttl` (seconds) a `welcome` or `reauthenticated` message advertises.
 pub fn advertised_ttl(message: &str) -> Option<f64> {
     // Cheap filter first: most messages are events.
-    if !message.contains("\"ttl\"") {
+    if !message.split('"').any(|part| part == "ttl") {
         return None;
     }
     let value = json::parse(message).ok()?;
@@ -306,6 +328,12 @@ mod tests {
             fill_template(r#"{"connect":{"token":"{token}"},"id":1}"#, "t"),
             r#"{"connect":{"token":"t"},"id":1}"#
         );
+        assert_eq!(
+            fill_template("{token}{token}{{token}}{tok", "t"),
+            "tt{t}{tok"
+        );
+        assert_eq!(fill_template("", "t"), "");
+        assert_eq!(fill_template("plain", "t"), "plain");
         assert_eq!(
             advertised_ttl(r#"{"type":"welcome","sub":"s","ttl":299,"heartbeat":25}"#),
             Some(299.0)

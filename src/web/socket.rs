@@ -19,8 +19,6 @@ extern "C" {
     fn protocol(this: &WebSocket) -> String;
     #[wasm_bindgen(method, getter)]
     fn extensions(this: &WebSocket) -> String;
-    #[wasm_bindgen(method, getter, js_name = bufferedAmount)]
-    fn buffered_amount(this: &WebSocket) -> f64;
 
     /// The events of a socket and of the page, read through their fields.
     pub type SocketEvent;
@@ -85,10 +83,6 @@ impl Socket {
     /// The subprotocol and extensions the server chose.
     pub fn negotiated(&self) -> (String, String) {
         (self.raw.protocol(), self.raw.extensions())
-    }
-
-    pub fn buffered_amount(&self) -> f64 {
-        self.raw.buffered_amount()
     }
 }
 
