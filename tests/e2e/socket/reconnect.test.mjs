@@ -68,6 +68,22 @@ test('online: a socket waiting to reconnect tries at once', async () => {
   await page.context().close()
 })
 
+test('visibilitychange: a socket waiting to reconnect tries at once when the page is visible', async () => {
+  const page = await newPage(world)
+  await signedIn(world, page)
+  await openSocket(page, hubUrl(world), { minDelay: 60000, maxDelay: 120000 })
+  await waitForLog(page, '(e) => e.type === "open"')
+  await restartHub(world, { forever: true })
+  await waitForLog(page, '(e) => e.type === "statechange" && e.state === "reconnecting"')
+  await startHub(world)
+  // The page is visible (headless); the event is what a tab coming back to the front fires.
+  assert.equal(await page.evaluate(() => document.hidden), false)
+  await page.evaluate(() => document.dispatchEvent(new Event('visibilitychange', { bubbles: true })))
+  await waitForLog(page, opened(2), { timeout: 15000 })
+  await page.evaluate(() => window.socket.close())
+  await page.context().close()
+})
+
 test('heartbeat: a connection silent for two intervals is dropped and replaced', async () => {
   const page = await newPage(world)
   await signedIn(world, page)
