@@ -255,7 +255,7 @@ export interface KeycloakSocketOptions {
   reauthenticate?: boolean
   /** Seconds passed to `updateToken` before every connect and re-authentication. Default 30. */
   minValidity?: number
-  /** Milliseconds: the backoff's least wait. Default 1000. */
+  /** Milliseconds (more than 0): the backoff's least wait. Default 1000. */
   minDelay?: number
   /** Milliseconds: the backoff's longest wait. Default 30000. */
   maxDelay?: number

@@ -86,6 +86,10 @@ impl SocketOptions {
             }
         }
         let [min_validity, min_delay, max_delay, stable_after, heartbeat] = times;
+        // No wait at all would retry a refused connection in a tight loop.
+        if min_delay <= 0.0 {
+            return Err(invalid("minDelay"));
+        }
         if max_delay < min_delay {
             return Err(invalid("maxDelay"));
         }
@@ -275,6 +279,7 @@ mod tests {
             (r#"{"protocols":{}}"#, "protocols"),
             (r#"{"queryParameter":""}"#, "queryParameter"),
             (r#"{"minDelay":-1}"#, "minDelay"),
+            (r#"{"minDelay":0}"#, "minDelay"),
             (r#"{"maxDelay":"9"}"#, "maxDelay"),
             (r#"{"minDelay":100,"maxDelay":50}"#, "maxDelay"),
             (r#"{"heartbeat":true}"#, "heartbeat"),
