@@ -453,6 +453,14 @@ impl Realm {
         self.users.iter().find(|u| u.username == wanted)
     }
 
+    /// Emails are kept lower-cased, so the lookup ignores case.
+    pub fn user_by_email(&self, email: &str) -> Option<&User> {
+        let wanted = email.to_lowercase();
+        self.users
+            .iter()
+            .find(|u| u.email.as_deref() == Some(wanted.as_str()))
+    }
+
     /// Finds a user by username, or by email when the realm allows logging in with an email.
     pub fn user_for_login(&self, login: &str) -> Option<&User> {
         let wanted = login.trim().to_lowercase();

@@ -90,6 +90,14 @@ pub fn form_decode(text: &str) -> Vec<(String, String)> {
         .collect()
 }
 
+/// The first value given for `name` among decoded pairs (a query or a form), empty or not.
+pub fn pair_value<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    pairs
+        .iter()
+        .find(|(key, _)| key == name)
+        .map(|(_, value)| value.as_str())
+}
+
 /// The origin (`scheme://host[:port]`) of an absolute http(s) URL, lower-cased like Keycloak does.
 pub fn origin_of(url: &str) -> Option<String> {
     let (scheme, rest) = url.split_once("://")?;

@@ -6,29 +6,33 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Value};
 
-use super::{admin_url, bad_request, conflict, created, error, parse_body, require_admin};
+use super::{
+    admin_url, bad_request, conflict, created, error, find_realm, find_realm_mut, parse_body,
+    require_admin, role_not_found, Reply,
+};
 use crate::http::RequestInfo;
 use crate::import::{apply_client_rep, ensure_service_account_users, role_from_rep};
-use crate::model::Client;
+use crate::model::{Client, Realm};
 use crate::representations::{
     client_rep, role_rep, user_rep, ClientRepresentation, RoleRepresentation,
 };
 use crate::state::Shared;
-use crate::util::form_decode;
+use crate::util::{form_decode, pair_value};
 
-macro_rules! admin {
-    ($state:expr, $info:expr) => {
-        if let Err(response) = require_admin(&$state, &$info) {
-            return response;
-        }
-    };
+/// The client with this internal id, or Keycloak's 404.
+fn find_client<'a>(realm: &'a Realm, id: &str) -> Result<&'a Client, Response> {
+    realm.client_by_uuid(id).ok_or_else(client_not_found)
 }
 
-fn not_found_realm() -> Response {
-    error(StatusCode::NOT_FOUND, "Realm not found.")
+fn find_client_mut<'a>(realm: &'a mut Realm, id: &str) -> Result<&'a mut Client, Response> {
+    realm
+        .clients
+        .iter_mut()
+        .find(|c| c.id == id)
+        .ok_or_else(client_not_found)
 }
 
-fn not_found_client() -> Response {
+fn client_not_found() -> Response {
     error(StatusCode::NOT_FOUND, "Could not find client")
 }
 
@@ -37,29 +41,24 @@ pub async fn list(
     Path(realm): Path<String>,
     RawQuery(query): RawQuery,
     info: RequestInfo,
-) -> Response {
-    admin!(state, info);
+) -> Reply {
+    require_admin(&state, &info)?;
     let params = form_decode(query.as_deref().unwrap_or_default());
-    let wanted = params
-        .iter()
-        .find(|(k, _)| k == "clientId")
-        .map(|(_, v)| v.clone());
+    let wanted = pair_value(&params, "clientId");
     let search = params.iter().any(|(k, v)| k == "search" && v == "true");
     let realms = state.realms();
-    let Some(realm) = realms.get(&realm) else {
-        return not_found_realm();
-    };
+    let realm = find_realm(&realms, &realm)?;
     let list: Vec<Value> = realm
         .clients
         .iter()
-        .filter(|c| match &wanted {
-            Some(w) if search => c.client_id.contains(w.as_str()),
-            Some(w) => c.client_id == *w,
+        .filter(|c| match wanted {
+            Some(w) if search => c.client_id.contains(w),
+            Some(w) => c.client_id == w,
             None => true,
         })
         .map(client_rep)
         .collect();
-    Json(list).into_response()
+    Ok(Json(list).into_response())
 }
 
 pub async fn create(
@@ -67,22 +66,17 @@ pub async fn create(
     Path(realm_name): Path<String>,
     info: RequestInfo,
     body: String,
-) -> Response {
-    admin!(state, info);
-    let rep: ClientRepresentation = match parse_body(&body) {
-        Ok(rep) => rep,
-        Err(response) => return response,
-    };
+) -> Reply {
+    require_admin(&state, &info)?;
+    let rep: ClientRepresentation = parse_body(&body)?;
     let Some(client_id) = rep.client_id.clone().filter(|c| !c.is_empty()) else {
-        return bad_request("Client id is missing");
+        return Err(bad_request("Client id is missing"));
     };
     let now_ms = state.now_ms();
     let mut realms = state.realms();
-    let Some(realm) = realms.get_mut(&realm_name) else {
-        return not_found_realm();
-    };
+    let realm = find_realm_mut(&mut realms, &realm_name)?;
     if realm.client(&client_id).is_some() {
-        return conflict(&format!("Client {client_id} already exists"));
+        return Err(conflict(&format!("Client {client_id} already exists")));
     }
     let mut client = Client::new(&client_id);
     if let Some(id) = rep.id.clone().filter(|id| !id.is_empty()) {
@@ -92,23 +86,18 @@ pub async fn create(
     let location = format!("{}/clients/{}", admin_url(&info, &realm_name), client.id);
     realm.clients.push(client);
     ensure_service_account_users(realm, now_ms);
-    created(&location)
+    Ok(created(&location))
 }
 
 pub async fn get_one(
     State(state): State<Shared>,
     Path((realm, id)): Path<(String, String)>,
     info: RequestInfo,
-) -> Response {
-    admin!(state, info);
+) -> Reply {
+    require_admin(&state, &info)?;
     let realms = state.realms();
-    let Some(realm) = realms.get(&realm) else {
-        return not_found_realm();
-    };
-    match realm.client_by_uuid(&id) {
-        Some(client) => Json(client_rep(client)).into_response(),
-        None => not_found_client(),
-    }
+    let client = find_client(find_realm(&realms, &realm)?, &id)?;
+    Ok(Json(client_rep(client)).into_response())
 }
 
 pub async fn update(
@@ -116,89 +105,71 @@ pub async fn update(
     Path((realm_name, id)): Path<(String, String)>,
     info: RequestInfo,
     body: String,
-) -> Response {
-    admin!(state, info);
-    let rep: ClientRepresentation = match parse_body(&body) {
-        Ok(rep) => rep,
-        Err(response) => return response,
-    };
+) -> Reply {
+    require_admin(&state, &info)?;
+    let rep: ClientRepresentation = parse_body(&body)?;
     let now_ms = state.now_ms();
     let mut realms = state.realms();
-    let Some(realm) = realms.get_mut(&realm_name) else {
-        return not_found_realm();
-    };
-    let Some(client) = realm.clients.iter_mut().find(|c| c.id == id) else {
-        return not_found_client();
-    };
+    let realm = find_realm_mut(&mut realms, &realm_name)?;
+    let client = find_client_mut(realm, &id)?;
     if let Some(new_id) = rep.client_id.as_deref() {
         if new_id != client.client_id {
-            return bad_request("Renaming a client is not supported by devserver");
+            return Err(bad_request(
+                "Renaming a client is not supported by devserver",
+            ));
         }
     }
     apply_client_rep(client, &rep);
     ensure_service_account_users(realm, now_ms);
-    StatusCode::NO_CONTENT.into_response()
+    Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 pub async fn remove(
     State(state): State<Shared>,
     Path((realm_name, id)): Path<(String, String)>,
     info: RequestInfo,
-) -> Response {
-    admin!(state, info);
+) -> Reply {
+    require_admin(&state, &info)?;
     let mut realms = state.realms();
-    let Some(realm) = realms.get_mut(&realm_name) else {
-        return not_found_realm();
-    };
-    let Some(client) = realm.client_by_uuid(&id).cloned() else {
-        return not_found_client();
-    };
+    let realm = find_realm_mut(&mut realms, &realm_name)?;
+    let client_id = find_client(realm, &id)?.client_id.clone();
     realm.clients.retain(|c| c.id != id);
     realm
         .users
-        .retain(|u| u.service_account_client.as_deref() != Some(client.client_id.as_str()));
+        .retain(|u| u.service_account_client.as_deref() != Some(client_id.as_str()));
     for user in &mut realm.users {
-        user.client_roles.remove(&client.client_id);
+        user.client_roles.remove(&client_id);
     }
-    StatusCode::NO_CONTENT.into_response()
+    Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 pub async fn secret(
     State(state): State<Shared>,
     Path((realm, id)): Path<(String, String)>,
     info: RequestInfo,
-) -> Response {
-    admin!(state, info);
+) -> Reply {
+    require_admin(&state, &info)?;
     let realms = state.realms();
-    let Some(realm) = realms.get(&realm) else {
-        return not_found_realm();
-    };
-    match realm.client_by_uuid(&id) {
-        Some(client) => Json(json!({ "type": "secret", "value": client.secret })).into_response(),
-        None => not_found_client(),
-    }
+    let client = find_client(find_realm(&realms, &realm)?, &id)?;
+    Ok(Json(json!({ "type": "secret", "value": client.secret })).into_response())
 }
 
 pub async fn service_account_user(
     State(state): State<Shared>,
     Path((realm, id)): Path<(String, String)>,
     info: RequestInfo,
-) -> Response {
-    admin!(state, info);
+) -> Reply {
+    require_admin(&state, &info)?;
     let realms = state.realms();
-    let Some(realm) = realms.get(&realm) else {
-        return not_found_realm();
-    };
-    let Some(client) = realm.client_by_uuid(&id) else {
-        return not_found_client();
-    };
+    let realm = find_realm(&realms, &realm)?;
+    let client = find_client(realm, &id)?;
     match realm
         .users
         .iter()
         .find(|u| u.service_account_client.as_deref() == Some(client.client_id.as_str()))
     {
-        Some(user) => Json(user_rep(user)).into_response(),
-        None => bad_request("Service account not enabled for the client"),
+        Some(user) => Ok(Json(user_rep(user)).into_response()),
+        None => Err(bad_request("Service account not enabled for the client")),
     }
 }
 
@@ -206,23 +177,16 @@ pub async fn list_roles(
     State(state): State<Shared>,
     Path((realm, id)): Path<(String, String)>,
     info: RequestInfo,
-) -> Response {
-    admin!(state, info);
+) -> Reply {
+    require_admin(&state, &info)?;
     let realms = state.realms();
-    let Some(realm) = realms.get(&realm) else {
-        return not_found_realm();
-    };
-    match realm.client_by_uuid(&id) {
-        Some(client) => Json(
-            client
-                .roles
-                .iter()
-                .map(|r| role_rep(r, true, &client.id))
-                .collect::<Vec<Value>>(),
-        )
-        .into_response(),
-        None => not_found_client(),
-    }
+    let client = find_client(find_realm(&realms, &realm)?, &id)?;
+    let roles: Vec<Value> = client
+        .roles
+        .iter()
+        .map(|r| role_rep(r, true, &client.id))
+        .collect();
+    Ok(Json(roles).into_response())
 }
 
 pub async fn create_role(
@@ -230,25 +194,17 @@ pub async fn create_role(
     Path((realm_name, id)): Path<(String, String)>,
     info: RequestInfo,
     body: String,
-) -> Response {
-    admin!(state, info);
-    let rep: RoleRepresentation = match parse_body(&body) {
-        Ok(rep) => rep,
-        Err(response) => return response,
-    };
-    let role = match role_from_rep(&rep) {
-        Ok(role) => role,
-        Err(message) => return bad_request(message.as_str()),
-    };
+) -> Reply {
+    require_admin(&state, &info)?;
+    let rep: RoleRepresentation = parse_body(&body)?;
+    let role = role_from_rep(&rep).map_err(|message| bad_request(&message))?;
     let mut realms = state.realms();
-    let Some(realm) = realms.get_mut(&realm_name) else {
-        return not_found_realm();
-    };
-    let Some(client) = realm.clients.iter_mut().find(|c| c.id == id) else {
-        return not_found_client();
-    };
+    let client = find_client_mut(find_realm_mut(&mut realms, &realm_name)?, &id)?;
     if client.role(&role.name).is_some() {
-        return conflict(&format!("Role with name {} already exists", role.name));
+        return Err(conflict(&format!(
+            "Role with name {} already exists",
+            role.name
+        )));
     }
     let location = format!(
         "{}/clients/{}/roles/{}",
@@ -257,45 +213,34 @@ pub async fn create_role(
         role.name
     );
     client.roles.push(role);
-    created(&location)
+    Ok(created(&location))
 }
 
 pub async fn get_role(
     State(state): State<Shared>,
     Path((realm, id, name)): Path<(String, String, String)>,
     info: RequestInfo,
-) -> Response {
-    admin!(state, info);
+) -> Reply {
+    require_admin(&state, &info)?;
     let realms = state.realms();
-    let Some(realm) = realms.get(&realm) else {
-        return not_found_realm();
-    };
-    let Some(client) = realm.client_by_uuid(&id) else {
-        return not_found_client();
-    };
-    match client.role(&name) {
-        Some(role) => Json(role_rep(role, true, &client.id)).into_response(),
-        None => error(StatusCode::NOT_FOUND, "Could not find role"),
-    }
+    let client = find_client(find_realm(&realms, &realm)?, &id)?;
+    let role = client.role(&name).ok_or_else(role_not_found)?;
+    Ok(Json(role_rep(role, true, &client.id)).into_response())
 }
 
 pub async fn delete_role(
     State(state): State<Shared>,
     Path((realm_name, id, name)): Path<(String, String, String)>,
     info: RequestInfo,
-) -> Response {
-    admin!(state, info);
+) -> Reply {
+    require_admin(&state, &info)?;
     let mut realms = state.realms();
-    let Some(realm) = realms.get_mut(&realm_name) else {
-        return not_found_realm();
-    };
-    let Some(client) = realm.clients.iter_mut().find(|c| c.id == id) else {
-        return not_found_client();
-    };
+    let realm = find_realm_mut(&mut realms, &realm_name)?;
+    let client = find_client_mut(realm, &id)?;
     let before = client.roles.len();
     client.roles.retain(|r| r.name != name);
     if client.roles.len() == before {
-        return error(StatusCode::NOT_FOUND, "Could not find role");
+        return Err(role_not_found());
     }
     let client_id = client.client_id.clone();
     for user in &mut realm.users {
@@ -303,5 +248,5 @@ pub async fn delete_role(
             set.remove(&name);
         }
     }
-    StatusCode::NO_CONTENT.into_response()
+    Ok(StatusCode::NO_CONTENT.into_response())
 }

@@ -13,14 +13,16 @@
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::IntoResponse;
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{bad_request, error, parse_body, require_admin};
-use crate::events::EventBuilder;
+use super::{
+    bad_request, end_sessions, error, find_realm_mut, parse_body, parse_optional_body,
+    require_admin, Reply,
+};
 use crate::faults::FaultRule;
 use crate::http::RequestInfo;
 use crate::state::Shared;
@@ -47,127 +49,100 @@ pub fn routes() -> Router<Shared> {
         .route("/admin/devserver/hub/start", post(start_hub))
 }
 
-macro_rules! admin {
-    ($state:expr, $info:expr) => {
-        if let Err(response) = require_admin(&$state, &$info) {
-            return response;
-        }
-    };
+async fn list_faults(State(state): State<Shared>, info: RequestInfo) -> Reply {
+    require_admin(&state, &info)?;
+    Ok(Json(state.faults.list()).into_response())
 }
 
-async fn list_faults(State(state): State<Shared>, info: RequestInfo) -> Response {
-    admin!(state, info);
-    Json(state.faults.list()).into_response()
-}
-
-async fn add_fault(State(state): State<Shared>, info: RequestInfo, body: String) -> Response {
-    admin!(state, info);
-    let rule: FaultRule = match parse_body(&body) {
-        Ok(rule) => rule,
-        Err(response) => return response,
-    };
+async fn add_fault(State(state): State<Shared>, info: RequestInfo, body: String) -> Reply {
+    require_admin(&state, &info)?;
+    let rule: FaultRule = parse_body(&body)?;
     match state.faults.add(rule) {
-        Ok(rule) => (StatusCode::CREATED, Json(rule)).into_response(),
-        Err(message) => bad_request(&message),
+        Ok(rule) => Ok((StatusCode::CREATED, Json(rule)).into_response()),
+        Err(message) => Err(bad_request(&message)),
     }
 }
 
-async fn clear_faults(State(state): State<Shared>, info: RequestInfo) -> Response {
-    admin!(state, info);
+async fn clear_faults(State(state): State<Shared>, info: RequestInfo) -> Reply {
+    require_admin(&state, &info)?;
     state.faults.clear();
-    StatusCode::NO_CONTENT.into_response()
+    Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 async fn remove_fault(
     State(state): State<Shared>,
     Path(id): Path<String>,
     info: RequestInfo,
-) -> Response {
-    admin!(state, info);
+) -> Reply {
+    require_admin(&state, &info)?;
     if state.faults.remove(&id) {
-        StatusCode::NO_CONTENT.into_response()
+        Ok(StatusCode::NO_CONTENT.into_response())
     } else {
-        error(StatusCode::NOT_FOUND, "No such fault rule")
+        Err(error(StatusCode::NOT_FOUND, "No such fault rule"))
     }
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct RotateRequest {
     #[serde(default = "yes")]
     keep_old: bool,
 }
 
+/// No body keeps the old key too.
+impl Default for RotateRequest {
+    fn default() -> RotateRequest {
+        RotateRequest { keep_old: true }
+    }
+}
+
 fn yes() -> bool {
     true
 }
 
-async fn rotate_keys(State(state): State<Shared>, info: RequestInfo, body: String) -> Response {
-    admin!(state, info);
-    let request: RotateRequest = if body.trim().is_empty() {
-        RotateRequest { keep_old: true }
-    } else {
-        match parse_body(&body) {
-            Ok(request) => request,
-            Err(response) => return response,
-        }
-    };
+async fn rotate_keys(State(state): State<Shared>, info: RequestInfo, body: String) -> Reply {
+    require_admin(&state, &info)?;
+    let request: RotateRequest = parse_optional_body(&body)?;
     let key = match tokio::task::spawn_blocking(crate::keys::generate_rsa_key).await {
         Ok(Ok(key)) => key,
-        Ok(Err(message)) => return error(StatusCode::INTERNAL_SERVER_ERROR, &message),
-        Err(err) => return error(StatusCode::INTERNAL_SERVER_ERROR, &err.to_string()),
+        Ok(Err(message)) => return Err(error(StatusCode::INTERNAL_SERVER_ERROR, &message)),
+        Err(err) => return Err(error(StatusCode::INTERNAL_SERVER_ERROR, &err.to_string())),
     };
     let kid = state.keys_mut().rotate(key, request.keep_old);
-    Json(json!({ "kid": kid, "keptOld": request.keep_old })).into_response()
+    Ok(Json(json!({ "kid": kid, "keptOld": request.keep_old })).into_response())
 }
 
 async fn drop_sessions(
     State(state): State<Shared>,
     Path((realm_name, username)): Path<(String, String)>,
     info: RequestInfo,
-) -> Response {
-    admin!(state, info);
+) -> Reply {
+    require_admin(&state, &info)?;
     let mut realms = state.realms();
-    let Some(realm) = realms.get_mut(&realm_name) else {
-        return error(StatusCode::NOT_FOUND, "Realm not found.");
-    };
+    let realm = find_realm_mut(&mut realms, &realm_name)?;
     let Some(user_id) = realm.user_by_username(&username).map(|u| u.id.clone()) else {
-        return error(StatusCode::NOT_FOUND, "User not found");
+        return Err(error(StatusCode::NOT_FOUND, "User not found"));
     };
-    let ids: Vec<String> = realm
-        .sessions
-        .values()
-        .filter(|s| s.user_id == user_id)
-        .map(|s| s.id.clone())
-        .collect();
-    for id in &ids {
-        realm.sessions.remove(id);
-        state.emit(
-            EventBuilder::new("LOGOUT", &realm.id, &realm.name, &info.ip)
-                .user(&user_id)
-                .session(id)
-                .detail("reason", "devserver fault knob"),
-        );
-    }
-    Json(json!({ "dropped": ids })).into_response()
+    let ids = end_sessions(&state, realm, &info, "devserver fault knob", |s| {
+        s.user_id == user_id
+    });
+    Ok(Json(json!({ "dropped": ids })).into_response())
 }
 
 async fn expire_logins(
     State(state): State<Shared>,
     Path(realm_name): Path<String>,
     info: RequestInfo,
-) -> Response {
-    admin!(state, info);
+) -> Reply {
+    require_admin(&state, &info)?;
     let mut realms = state.realms();
-    let Some(realm) = realms.get_mut(&realm_name) else {
-        return error(StatusCode::NOT_FOUND, "Realm not found.");
-    };
+    let realm = find_realm_mut(&mut realms, &realm_name)?;
     let mut count = 0;
     for session in realm.auth_sessions.values_mut() {
         session.expired = true;
         count += 1;
     }
-    Json(json!({ "expired": count })).into_response()
+    Ok(Json(json!({ "expired": count })).into_response())
 }
 
 #[derive(Deserialize)]
@@ -176,19 +151,20 @@ struct Clock {
     offset_seconds: i64,
 }
 
-async fn get_clock(State(state): State<Shared>, info: RequestInfo) -> Response {
-    admin!(state, info);
-    Json(json!({ "offsetSeconds": state.clock_offset(), "now": state.now() })).into_response()
+fn clock_body(state: &Shared) -> serde_json::Value {
+    json!({ "offsetSeconds": state.clock_offset(), "now": state.now() })
 }
 
-async fn set_clock(State(state): State<Shared>, info: RequestInfo, body: String) -> Response {
-    admin!(state, info);
-    let clock: Clock = match parse_body(&body) {
-        Ok(clock) => clock,
-        Err(response) => return response,
-    };
+async fn get_clock(State(state): State<Shared>, info: RequestInfo) -> Reply {
+    require_admin(&state, &info)?;
+    Ok(Json(clock_body(&state)).into_response())
+}
+
+async fn set_clock(State(state): State<Shared>, info: RequestInfo, body: String) -> Reply {
+    require_admin(&state, &info)?;
+    let clock: Clock = parse_body(&body)?;
     state.set_clock_offset(clock.offset_seconds);
-    Json(json!({ "offsetSeconds": state.clock_offset(), "now": state.now() })).into_response()
+    Ok(Json(clock_body(&state)).into_response())
 }
 
 fn hub_status_body(state: &Shared) -> serde_json::Value {
@@ -202,9 +178,9 @@ fn hub_status_body(state: &Shared) -> serde_json::Value {
     })
 }
 
-async fn hub_status(State(state): State<Shared>, info: RequestInfo) -> Response {
-    admin!(state, info);
-    Json(hub_status_body(&state)).into_response()
+async fn hub_status(State(state): State<Shared>, info: RequestInfo) -> Reply {
+    require_admin(&state, &info)?;
+    Ok(Json(hub_status_body(&state)).into_response())
 }
 
 #[derive(Deserialize, Default)]
@@ -218,18 +194,11 @@ struct Restart {
     forever: bool,
 }
 
-async fn restart_hub(State(state): State<Shared>, info: RequestInfo, body: String) -> Response {
-    admin!(state, info);
-    let request: Restart = if body.trim().is_empty() {
-        Restart::default()
-    } else {
-        match parse_body(&body) {
-            Ok(request) => request,
-            Err(response) => return response,
-        }
-    };
+async fn restart_hub(State(state): State<Shared>, info: RequestInfo, body: String) -> Reply {
+    require_admin(&state, &info)?;
+    let request: Restart = parse_optional_body(&body)?;
     if request.forever && request.down_ms.is_some() {
-        return bad_request("give either downMs or forever, not both");
+        return Err(bad_request("give either downMs or forever, not both"));
     }
     let down = if request.forever {
         None
@@ -243,11 +212,11 @@ async fn restart_hub(State(state): State<Shared>, info: RequestInfo, body: Strin
     if let Some(fields) = body.as_object_mut() {
         fields.insert("closed".into(), json!(closed));
     }
-    Json(body).into_response()
+    Ok(Json(body).into_response())
 }
 
-async fn start_hub(State(state): State<Shared>, info: RequestInfo) -> Response {
-    admin!(state, info);
+async fn start_hub(State(state): State<Shared>, info: RequestInfo) -> Reply {
+    require_admin(&state, &info)?;
     state.hub.start();
-    Json(hub_status_body(&state)).into_response()
+    Ok(Json(hub_status_body(&state)).into_response())
 }

@@ -7,6 +7,8 @@ mod knobs;
 mod realms;
 mod users;
 
+use std::collections::BTreeMap;
+
 use axum::http::header::WWW_AUTHENTICATE;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -14,11 +16,18 @@ use axum::routing::{delete, get, post, put};
 use axum::{Json, Router};
 use serde_json::{json, Value};
 
+use crate::events::EventBuilder;
 use crate::http::{add_header, RequestInfo};
+use crate::model::Realm;
 use crate::oidc::verify_access_token;
+use crate::sessions::UserSession;
 use crate::state::{AppState, Shared};
 
 pub const MASTER: &str = "master";
+
+/// What an admin handler answers. The error side is a finished Keycloak-style response, so that
+/// the admin check, body parsing and lookups can all use `?`.
+pub type Reply = Result<Response, Response>;
 
 pub fn routes() -> Router<Shared> {
     let r = "/admin/realms/{realm}";
@@ -161,6 +170,68 @@ pub fn parse_body<T: serde::de::DeserializeOwned>(body: &str) -> Result<T, Respo
         let path = err.path().to_string();
         bad_request(&format!("Invalid JSON at {path}: {}", err.into_inner()))
     })
+}
+
+/// Like [`parse_body`], for calls whose body may be left out: no body means the defaults.
+pub fn parse_optional_body<T: serde::de::DeserializeOwned + Default>(
+    body: &str,
+) -> Result<T, Response> {
+    if body.trim().is_empty() {
+        Ok(T::default())
+    } else {
+        parse_body(body)
+    }
+}
+
+/// The realm named in the path, or Keycloak's 404.
+pub fn find_realm<'a>(
+    realms: &'a BTreeMap<String, Realm>,
+    name: &str,
+) -> Result<&'a Realm, Response> {
+    realms.get(name).ok_or_else(realm_not_found)
+}
+
+pub fn find_realm_mut<'a>(
+    realms: &'a mut BTreeMap<String, Realm>,
+    name: &str,
+) -> Result<&'a mut Realm, Response> {
+    realms.get_mut(name).ok_or_else(realm_not_found)
+}
+
+fn realm_not_found() -> Response {
+    error(StatusCode::NOT_FOUND, "Realm not found.")
+}
+
+pub fn role_not_found() -> Response {
+    error(StatusCode::NOT_FOUND, "Could not find role")
+}
+
+/// Ends the realm's sessions that `filter` picks, with a LOGOUT event each that gives `reason`;
+/// returns the ids of the sessions ended.
+pub fn end_sessions(
+    state: &Shared,
+    realm: &mut Realm,
+    info: &RequestInfo,
+    reason: &str,
+    filter: impl Fn(&UserSession) -> bool,
+) -> Vec<String> {
+    let ids: Vec<String> = realm
+        .sessions
+        .values()
+        .filter(|s| filter(s))
+        .map(|s| s.id.clone())
+        .collect();
+    for id in &ids {
+        if let Some(session) = realm.sessions.remove(id) {
+            state.emit(
+                EventBuilder::new("LOGOUT", &realm.id, &realm.name, &info.ip)
+                    .user(&session.user_id)
+                    .session(&session.id)
+                    .detail("reason", reason),
+            );
+        }
+    }
+    ids
 }
 
 /// The location base for created resources.

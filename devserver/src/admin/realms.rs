@@ -2,58 +2,47 @@
 
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::IntoResponse;
 use axum::Json;
 use serde_json::Value;
 
-use super::{admin_url, conflict, created, error, parse_body, require_admin};
+use super::{
+    admin_url, bad_request, conflict, created, find_realm, find_realm_mut, parse_body,
+    require_admin, role_not_found, Reply, MASTER,
+};
 use crate::http::RequestInfo;
 use crate::import::{apply_realm_settings, realm_from_rep, role_from_rep};
 use crate::representations::{realm_rep, role_rep, RealmRepresentation, RoleRepresentation};
 use crate::state::Shared;
-use crate::util::form_decode;
+use crate::util::{form_decode, pair_value};
 
-pub async fn list(State(state): State<Shared>, info: RequestInfo) -> Response {
-    if let Err(response) = require_admin(&state, &info) {
-        return response;
-    }
+pub async fn list(State(state): State<Shared>, info: RequestInfo) -> Reply {
+    require_admin(&state, &info)?;
     let realms = state.realms();
-    Json(realms.values().map(realm_rep).collect::<Vec<Value>>()).into_response()
+    Ok(Json(realms.values().map(realm_rep).collect::<Vec<Value>>()).into_response())
 }
 
-pub async fn create(State(state): State<Shared>, info: RequestInfo, body: String) -> Response {
-    if let Err(response) = require_admin(&state, &info) {
-        return response;
-    }
-    let rep: RealmRepresentation = match parse_body(&body) {
-        Ok(rep) => rep,
-        Err(response) => return response,
-    };
-    let realm = match realm_from_rep(rep, state.now_ms()) {
-        Ok(realm) => realm,
-        Err(message) => return super::bad_request(&message),
-    };
+pub async fn create(State(state): State<Shared>, info: RequestInfo, body: String) -> Reply {
+    require_admin(&state, &info)?;
+    let rep: RealmRepresentation = parse_body(&body)?;
+    let realm = realm_from_rep(rep, state.now_ms()).map_err(|message| bad_request(&message))?;
     let mut realms = state.realms();
     if realms.contains_key(&realm.name) {
-        return conflict("Conflict detected. See logs for details");
+        return Err(conflict("Conflict detected. See logs for details"));
     }
     let name = realm.name.clone();
     realms.insert(name.clone(), realm);
-    created(&admin_url(&info, &name))
+    Ok(created(&admin_url(&info, &name)))
 }
 
 pub async fn get_one(
     State(state): State<Shared>,
     Path(realm): Path<String>,
     info: RequestInfo,
-) -> Response {
-    if let Err(response) = require_admin(&state, &info) {
-        return response;
-    }
-    match state.realms().get(&realm) {
-        Some(realm) => Json(realm_rep(realm)).into_response(),
-        None => error(StatusCode::NOT_FOUND, "Realm not found."),
-    }
+) -> Reply {
+    require_admin(&state, &info)?;
+    let realms = state.realms();
+    Ok(Json(realm_rep(find_realm(&realms, &realm)?)).into_response())
 }
 
 pub async fn update(
@@ -61,43 +50,34 @@ pub async fn update(
     Path(realm_name): Path<String>,
     info: RequestInfo,
     body: String,
-) -> Response {
-    if let Err(response) = require_admin(&state, &info) {
-        return response;
-    }
-    let rep: RealmRepresentation = match parse_body(&body) {
-        Ok(rep) => rep,
-        Err(response) => return response,
-    };
+) -> Reply {
+    require_admin(&state, &info)?;
+    let rep: RealmRepresentation = parse_body(&body)?;
     let mut realms = state.realms();
-    let Some(realm) = realms.get_mut(&realm_name) else {
-        return error(StatusCode::NOT_FOUND, "Realm not found.");
-    };
+    let realm = find_realm_mut(&mut realms, &realm_name)?;
     if rep.realm.as_deref().is_some_and(|n| n != realm_name) {
-        return super::bad_request("Renaming a realm is not supported by devserver");
+        return Err(bad_request(
+            "Renaming a realm is not supported by devserver",
+        ));
     }
     apply_realm_settings(realm, &rep);
-    StatusCode::NO_CONTENT.into_response()
+    Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 pub async fn remove(
     State(state): State<Shared>,
     Path(realm): Path<String>,
     info: RequestInfo,
-) -> Response {
-    if let Err(response) = require_admin(&state, &info) {
-        return response;
+) -> Reply {
+    require_admin(&state, &info)?;
+    if realm == MASTER {
+        return Err(bad_request("The master realm cannot be removed"));
     }
-    if realm == super::MASTER {
-        return super::bad_request("The master realm cannot be removed");
-    }
-    match state.realms().remove(&realm) {
-        Some(_) => {
-            state.events.clear(&realm);
-            StatusCode::NO_CONTENT.into_response()
-        }
-        None => error(StatusCode::NOT_FOUND, "Realm not found."),
-    }
+    let mut realms = state.realms();
+    find_realm(&realms, &realm)?;
+    realms.remove(&realm);
+    state.events.clear(&realm);
+    Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 /// Keycloak's event query: `type` (repeatable), `client`, `user`, `first`, `max` (default 100).
@@ -106,72 +86,57 @@ pub async fn events(
     Path(realm): Path<String>,
     RawQuery(query): RawQuery,
     info: RequestInfo,
-) -> Response {
-    if let Err(response) = require_admin(&state, &info) {
-        return response;
-    }
-    if !state.realms().contains_key(&realm) {
-        return error(StatusCode::NOT_FOUND, "Realm not found.");
-    }
+) -> Reply {
+    require_admin(&state, &info)?;
+    find_realm(&state.realms(), &realm)?;
     let params = form_decode(query.as_deref().unwrap_or_default());
-    let get = |name: &str| {
-        params
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.clone())
-    };
     let types: Vec<&str> = params
         .iter()
         .filter(|(k, _)| k == "type")
         .map(|(_, v)| v.as_str())
         .collect();
-    let first: usize = get("first").and_then(|v| v.parse().ok()).unwrap_or(0);
-    let max: usize = get("max").and_then(|v| v.parse().ok()).unwrap_or(100);
-    let client = get("client");
-    let user = get("user");
+    let number = |name: &str| pair_value(&params, name).and_then(|v| v.parse::<usize>().ok());
+    let first = number("first").unwrap_or(0);
+    let max = number("max").unwrap_or(100);
+    let client = pair_value(&params, "client");
+    let user = pair_value(&params, "user");
     let list: Vec<_> = state
         .events
         .recent(&realm)
         .into_iter()
         .filter(|e| types.is_empty() || types.contains(&e.kind.as_str()))
-        .filter(|e| client.is_none() || e.client_id == client)
-        .filter(|e| user.is_none() || e.user_id == user)
+        .filter(|e| client.is_none() || e.client_id.as_deref() == client)
+        .filter(|e| user.is_none() || e.user_id.as_deref() == user)
         .skip(first)
         .take(max)
         .collect();
-    Json(list).into_response()
+    Ok(Json(list).into_response())
 }
 
 pub async fn clear_events(
     State(state): State<Shared>,
     Path(realm): Path<String>,
     info: RequestInfo,
-) -> Response {
-    if let Err(response) = require_admin(&state, &info) {
-        return response;
-    }
+) -> Reply {
+    require_admin(&state, &info)?;
     state.events.clear(&realm);
-    StatusCode::NO_CONTENT.into_response()
+    Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 pub async fn list_roles(
     State(state): State<Shared>,
     Path(realm): Path<String>,
     info: RequestInfo,
-) -> Response {
-    if let Err(response) = require_admin(&state, &info) {
-        return response;
-    }
+) -> Reply {
+    require_admin(&state, &info)?;
     let realms = state.realms();
-    let Some(realm) = realms.get(&realm) else {
-        return error(StatusCode::NOT_FOUND, "Realm not found.");
-    };
+    let realm = find_realm(&realms, &realm)?;
     let roles: Vec<Value> = realm
         .roles
         .iter()
         .map(|r| role_rep(r, false, &realm.id))
         .collect();
-    Json(roles).into_response()
+    Ok(Json(roles).into_response())
 }
 
 pub async fn create_role(
@@ -179,67 +144,50 @@ pub async fn create_role(
     Path(realm_name): Path<String>,
     info: RequestInfo,
     body: String,
-) -> Response {
-    if let Err(response) = require_admin(&state, &info) {
-        return response;
-    }
-    let rep: RoleRepresentation = match parse_body(&body) {
-        Ok(rep) => rep,
-        Err(response) => return response,
-    };
-    let role = match role_from_rep(&rep) {
-        Ok(role) => role,
-        Err(message) => return super::bad_request(message.as_str()),
-    };
+) -> Reply {
+    require_admin(&state, &info)?;
+    let rep: RoleRepresentation = parse_body(&body)?;
+    let role = role_from_rep(&rep).map_err(|message| bad_request(&message))?;
     let mut realms = state.realms();
-    let Some(realm) = realms.get_mut(&realm_name) else {
-        return error(StatusCode::NOT_FOUND, "Realm not found.");
-    };
+    let realm = find_realm_mut(&mut realms, &realm_name)?;
     if realm.role(&role.name).is_some() {
-        return conflict(&format!("Role with name {} already exists", role.name));
+        return Err(conflict(&format!(
+            "Role with name {} already exists",
+            role.name
+        )));
     }
     let location = format!("{}/roles/{}", admin_url(&info, &realm_name), role.name);
     realm.roles.push(role);
-    created(&location)
+    Ok(created(&location))
 }
 
 pub async fn get_role(
     State(state): State<Shared>,
     Path((realm, name)): Path<(String, String)>,
     info: RequestInfo,
-) -> Response {
-    if let Err(response) = require_admin(&state, &info) {
-        return response;
-    }
+) -> Reply {
+    require_admin(&state, &info)?;
     let realms = state.realms();
-    let Some(realm) = realms.get(&realm) else {
-        return error(StatusCode::NOT_FOUND, "Realm not found.");
-    };
-    match realm.role(&name) {
-        Some(role) => Json(role_rep(role, false, &realm.id)).into_response(),
-        None => error(StatusCode::NOT_FOUND, "Could not find role"),
-    }
+    let realm = find_realm(&realms, &realm)?;
+    let role = realm.role(&name).ok_or_else(role_not_found)?;
+    Ok(Json(role_rep(role, false, &realm.id)).into_response())
 }
 
 pub async fn delete_role(
     State(state): State<Shared>,
     Path((realm, name)): Path<(String, String)>,
     info: RequestInfo,
-) -> Response {
-    if let Err(response) = require_admin(&state, &info) {
-        return response;
-    }
+) -> Reply {
+    require_admin(&state, &info)?;
     let mut realms = state.realms();
-    let Some(realm) = realms.get_mut(&realm) else {
-        return error(StatusCode::NOT_FOUND, "Realm not found.");
-    };
+    let realm = find_realm_mut(&mut realms, &realm)?;
     let before = realm.roles.len();
     realm.roles.retain(|r| r.name != name);
     if realm.roles.len() == before {
-        return error(StatusCode::NOT_FOUND, "Could not find role");
+        return Err(role_not_found());
     }
     for user in &mut realm.users {
         user.realm_roles.remove(&name);
     }
-    StatusCode::NO_CONTENT.into_response()
+    Ok(StatusCode::NO_CONTENT.into_response())
 }

@@ -1,45 +1,52 @@
 //! Users: CRUD, password reset, sessions and role mappings.
 
+use std::collections::BTreeSet;
+
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Value};
 
-use super::{admin_url, bad_request, conflict, created, error, parse_body, require_admin};
-use crate::events::EventBuilder;
+use super::{
+    admin_url, bad_request, conflict, created, end_sessions, error, find_realm, find_realm_mut,
+    parse_body, require_admin, role_not_found, Reply,
+};
 use crate::http::RequestInfo;
 use crate::import::apply_user_rep;
-use crate::model::{Password, Realm, User};
+use crate::model::{Client, Password, Realm, Role, User};
 use crate::representations::{
     role_rep, user_rep, CredentialRepresentation, RoleRepresentation, UserRepresentation,
 };
 use crate::state::Shared;
-use crate::util::form_decode;
+use crate::util::{form_decode, pair_value};
 
-macro_rules! admin {
-    ($state:expr, $info:expr) => {
-        if let Err(response) = require_admin(&$state, &$info) {
-            return response;
-        }
-    };
+/// The user with this id, or Keycloak's 404.
+fn find_user<'a>(realm: &'a Realm, id: &str) -> Result<&'a User, Response> {
+    realm.user(id).ok_or_else(user_not_found)
 }
 
-fn not_found_realm() -> Response {
-    error(StatusCode::NOT_FOUND, "Realm not found.")
+fn find_user_mut<'a>(realm: &'a mut Realm, id: &str) -> Result<&'a mut User, Response> {
+    realm
+        .users
+        .iter_mut()
+        .find(|u| u.id == id)
+        .ok_or_else(user_not_found)
 }
 
-fn not_found_user() -> Response {
+fn user_not_found() -> Response {
     error(StatusCode::NOT_FOUND, "User not found")
 }
 
+/// A client addressed by its internal id in a role-mapping path.
+fn find_mapped_client<'a>(realm: &'a Realm, id: &str) -> Result<&'a Client, Response> {
+    realm
+        .client_by_uuid(id)
+        .ok_or_else(|| error(StatusCode::NOT_FOUND, "Client not found"))
+}
+
 fn matches_query(user: &User, params: &[(String, String)]) -> bool {
-    let get = |name: &str| {
-        params
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.to_lowercase())
-    };
+    let get = |name: &str| pair_value(params, name).map(str::to_lowercase);
     let exact = get("exact").as_deref() == Some("true");
     let test = |value: Option<&str>, wanted: &str| {
         let value = value.unwrap_or_default().to_lowercase();
@@ -49,37 +56,25 @@ fn matches_query(user: &User, params: &[(String, String)]) -> bool {
             value.contains(wanted)
         }
     };
-    if let Some(username) = get("username") {
-        if !test(Some(&user.username), &username) {
-            return false;
-        }
-    }
-    if let Some(email) = get("email") {
-        if !test(user.email.as_deref(), &email) {
-            return false;
-        }
-    }
-    if let Some(first) = get("firstName") {
-        if !test(user.first_name.as_deref(), &first) {
-            return false;
-        }
-    }
-    if let Some(last) = get("lastName") {
-        if !test(user.last_name.as_deref(), &last) {
-            return false;
+    let fields = [
+        ("username", Some(user.username.as_str())),
+        ("email", user.email.as_deref()),
+        ("firstName", user.first_name.as_deref()),
+        ("lastName", user.last_name.as_deref()),
+    ];
+    for (name, value) in fields {
+        if let Some(wanted) = get(name) {
+            if !test(value, &wanted) {
+                return false;
+            }
         }
     }
     if let Some(search) = get("search") {
         let search = search.trim_matches('*');
-        let hit = [
-            Some(user.username.as_str()),
-            user.email.as_deref(),
-            user.first_name.as_deref(),
-            user.last_name.as_deref(),
-        ]
-        .into_iter()
-        .flatten()
-        .any(|v| v.to_lowercase().contains(search));
+        let hit = fields
+            .into_iter()
+            .filter_map(|(_, value)| value)
+            .any(|v| v.to_lowercase().contains(search));
         if !hit {
             return false;
         }
@@ -87,38 +82,37 @@ fn matches_query(user: &User, params: &[(String, String)]) -> bool {
     true
 }
 
+/// The realm's users (service accounts aside) that the search parameters select.
+fn matching_users<'a>(
+    realm: &'a Realm,
+    params: &'a [(String, String)],
+) -> impl Iterator<Item = &'a User> {
+    realm
+        .users
+        .iter()
+        .filter(|u| u.service_account_client.is_none())
+        .filter(|u| matches_query(u, params))
+}
+
 pub async fn list(
     State(state): State<Shared>,
     Path(realm): Path<String>,
     RawQuery(query): RawQuery,
     info: RequestInfo,
-) -> Response {
-    admin!(state, info);
+) -> Reply {
+    require_admin(&state, &info)?;
     let params = form_decode(query.as_deref().unwrap_or_default());
-    let first: usize = params
-        .iter()
-        .find(|(k, _)| k == "first")
-        .and_then(|(_, v)| v.parse().ok())
-        .unwrap_or(0);
-    let max: usize = params
-        .iter()
-        .find(|(k, _)| k == "max")
-        .and_then(|(_, v)| v.parse().ok())
-        .unwrap_or(100);
+    let number = |name: &str| pair_value(&params, name).and_then(|v| v.parse::<usize>().ok());
+    let first = number("first").unwrap_or(0);
+    let max = number("max").unwrap_or(100);
     let realms = state.realms();
-    let Some(realm) = realms.get(&realm) else {
-        return not_found_realm();
-    };
-    let users: Vec<Value> = realm
-        .users
-        .iter()
-        .filter(|u| u.service_account_client.is_none())
-        .filter(|u| matches_query(u, &params))
+    let realm = find_realm(&realms, &realm)?;
+    let users: Vec<Value> = matching_users(realm, &params)
         .skip(first)
         .take(max)
         .map(user_rep)
         .collect();
-    Json(users).into_response()
+    Ok(Json(users).into_response())
 }
 
 pub async fn count(
@@ -126,20 +120,12 @@ pub async fn count(
     Path(realm): Path<String>,
     RawQuery(query): RawQuery,
     info: RequestInfo,
-) -> Response {
-    admin!(state, info);
+) -> Reply {
+    require_admin(&state, &info)?;
     let params = form_decode(query.as_deref().unwrap_or_default());
     let realms = state.realms();
-    let Some(realm) = realms.get(&realm) else {
-        return not_found_realm();
-    };
-    let n = realm
-        .users
-        .iter()
-        .filter(|u| u.service_account_client.is_none())
-        .filter(|u| matches_query(u, &params))
-        .count();
-    Json(n).into_response()
+    let realm = find_realm(&realms, &realm)?;
+    Ok(Json(matching_users(realm, &params).count()).into_response())
 }
 
 pub async fn create(
@@ -147,56 +133,39 @@ pub async fn create(
     Path(realm_name): Path<String>,
     info: RequestInfo,
     body: String,
-) -> Response {
-    admin!(state, info);
-    let rep: UserRepresentation = match parse_body(&body) {
-        Ok(rep) => rep,
-        Err(response) => return response,
-    };
+) -> Reply {
+    require_admin(&state, &info)?;
+    let rep: UserRepresentation = parse_body(&body)?;
     let Some(username) = rep.username.clone().filter(|u| !u.trim().is_empty()) else {
-        return bad_request("User name is missing");
+        return Err(bad_request("User name is missing"));
     };
     let now_ms = state.now_ms();
     let mut realms = state.realms();
-    let Some(realm) = realms.get_mut(&realm_name) else {
-        return not_found_realm();
-    };
+    let realm = find_realm_mut(&mut realms, &realm_name)?;
     if realm.user_by_username(&username).is_some() {
-        return conflict("User exists with same username");
+        return Err(conflict("User exists with same username"));
     }
     if let Some(email) = rep.email.as_deref().filter(|e| !e.is_empty()) {
-        let lower = email.to_lowercase();
-        if realm
-            .users
-            .iter()
-            .any(|u| u.email.as_deref() == Some(lower.as_str()))
-        {
-            return conflict("User exists with same email");
+        if realm.user_by_email(email).is_some() {
+            return Err(conflict("User exists with same email"));
         }
     }
     let mut user = User::new(username.trim(), now_ms);
-    if let Err(message) = apply_user_rep(realm, &mut user, &rep) {
-        return bad_request(&message);
-    }
+    apply_user_rep(realm, &mut user, &rep).map_err(|message| bad_request(&message))?;
     let location = format!("{}/users/{}", admin_url(&info, &realm_name), user.id);
     realm.users.push(user);
-    created(&location)
+    Ok(created(&location))
 }
 
 pub async fn get_one(
     State(state): State<Shared>,
     Path((realm, id)): Path<(String, String)>,
     info: RequestInfo,
-) -> Response {
-    admin!(state, info);
+) -> Reply {
+    require_admin(&state, &info)?;
     let realms = state.realms();
-    let Some(realm) = realms.get(&realm) else {
-        return not_found_realm();
-    };
-    match realm.user(&id) {
-        Some(user) => Json(user_rep(user)).into_response(),
-        None => not_found_user(),
-    }
+    let user = find_user(find_realm(&realms, &realm)?, &id)?;
+    Ok(Json(user_rep(user)).into_response())
 }
 
 pub async fn update(
@@ -204,53 +173,38 @@ pub async fn update(
     Path((realm_name, id)): Path<(String, String)>,
     info: RequestInfo,
     body: String,
-) -> Response {
-    admin!(state, info);
-    let rep: UserRepresentation = match parse_body(&body) {
-        Ok(rep) => rep,
-        Err(response) => return response,
-    };
+) -> Reply {
+    require_admin(&state, &info)?;
+    let rep: UserRepresentation = parse_body(&body)?;
     let mut realms = state.realms();
-    let Some(realm) = realms.get_mut(&realm_name) else {
-        return not_found_realm();
-    };
-    let Some(index) = realm.users.iter().position(|u| u.id == id) else {
-        return not_found_user();
-    };
-    let Some(mut user) = realm.users.get(index).cloned() else {
-        return not_found_user();
-    };
+    let realm = find_realm_mut(&mut realms, &realm_name)?;
+    // Changed on a copy, since `apply_user_rep` also needs the realm (it may add roles to it).
+    let mut user = find_user(realm, &id)?.clone();
     if let Some(username) = rep.username.as_deref() {
         if username.to_lowercase() != user.username {
-            return bad_request("error-user-attribute-read-only");
+            return Err(bad_request("error-user-attribute-read-only"));
         }
     }
-    if let Err(message) = apply_user_rep(realm, &mut user, &rep) {
-        return bad_request(&message);
-    }
-    if let Some(slot) = realm.users.get_mut(index) {
-        *slot = user;
-    }
-    StatusCode::NO_CONTENT.into_response()
+    apply_user_rep(realm, &mut user, &rep).map_err(|message| bad_request(&message))?;
+    *find_user_mut(realm, &id)? = user;
+    Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 pub async fn remove(
     State(state): State<Shared>,
     Path((realm_name, id)): Path<(String, String)>,
     info: RequestInfo,
-) -> Response {
-    admin!(state, info);
+) -> Reply {
+    require_admin(&state, &info)?;
     let mut realms = state.realms();
-    let Some(realm) = realms.get_mut(&realm_name) else {
-        return not_found_realm();
-    };
+    let realm = find_realm_mut(&mut realms, &realm_name)?;
     let before = realm.users.len();
     realm.users.retain(|u| u.id != id);
     if realm.users.len() == before {
-        return not_found_user();
+        return Err(user_not_found());
     }
     realm.sessions.retain(|_, s| s.user_id != id);
-    StatusCode::NO_CONTENT.into_response()
+    Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 pub async fn reset_password(
@@ -258,44 +212,32 @@ pub async fn reset_password(
     Path((realm_name, id)): Path<(String, String)>,
     info: RequestInfo,
     body: String,
-) -> Response {
-    admin!(state, info);
-    let rep: CredentialRepresentation = match parse_body(&body) {
-        Ok(rep) => rep,
-        Err(response) => return response,
-    };
+) -> Reply {
+    require_admin(&state, &info)?;
+    let rep: CredentialRepresentation = parse_body(&body)?;
     let Some(value) = rep.value.filter(|v| !v.is_empty()) else {
-        return bad_request("Password must not be empty");
+        return Err(bad_request("Password must not be empty"));
     };
     let mut realms = state.realms();
-    let Some(realm) = realms.get_mut(&realm_name) else {
-        return not_found_realm();
-    };
-    let Some(user) = realm.users.iter_mut().find(|u| u.id == id) else {
-        return not_found_user();
-    };
+    let user = find_user_mut(find_realm_mut(&mut realms, &realm_name)?, &id)?;
     user.password = Some(Password::new(&value));
     if rep.temporary == Some(true) && !user.required_actions.iter().any(|a| a == "UPDATE_PASSWORD")
     {
         user.required_actions.push("UPDATE_PASSWORD".into());
     }
-    StatusCode::NO_CONTENT.into_response()
+    Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 pub async fn sessions(
     State(state): State<Shared>,
     Path((realm_name, id)): Path<(String, String)>,
     info: RequestInfo,
-) -> Response {
-    admin!(state, info);
+) -> Reply {
+    require_admin(&state, &info)?;
     let now = state.now();
     let realms = state.realms();
-    let Some(realm) = realms.get(&realm_name) else {
-        return not_found_realm();
-    };
-    let Some(user) = realm.user(&id) else {
-        return not_found_user();
-    };
+    let realm = find_realm(&realms, &realm_name)?;
+    let user = find_user(realm, &id)?;
     let list: Vec<Value> = realm
         .sessions
         .values()
@@ -319,32 +261,7 @@ pub async fn sessions(
             })
         })
         .collect();
-    Json(list).into_response()
-}
-
-fn end_sessions(
-    state: &Shared,
-    realm: &mut Realm,
-    info: &RequestInfo,
-    filter: impl Fn(&crate::sessions::UserSession) -> bool,
-) -> usize {
-    let ids: Vec<String> = realm
-        .sessions
-        .values()
-        .filter(|s| filter(s))
-        .map(|s| s.id.clone())
-        .collect();
-    for id in &ids {
-        if let Some(session) = realm.sessions.remove(id) {
-            state.emit(
-                EventBuilder::new("LOGOUT", &realm.id, &realm.name, &info.ip)
-                    .user(&session.user_id)
-                    .session(&session.id)
-                    .detail("reason", "admin"),
-            );
-        }
-    }
-    ids.len()
+    Ok(Json(list).into_response())
 }
 
 /// `POST /users/{id}/logout`: ends all of the user's sessions.
@@ -352,17 +269,13 @@ pub async fn logout(
     State(state): State<Shared>,
     Path((realm_name, id)): Path<(String, String)>,
     info: RequestInfo,
-) -> Response {
-    admin!(state, info);
+) -> Reply {
+    require_admin(&state, &info)?;
     let mut realms = state.realms();
-    let Some(realm) = realms.get_mut(&realm_name) else {
-        return not_found_realm();
-    };
-    if realm.user(&id).is_none() {
-        return not_found_user();
-    }
-    end_sessions(&state, realm, &info, |s| s.user_id == id);
-    StatusCode::NO_CONTENT.into_response()
+    let realm = find_realm_mut(&mut realms, &realm_name)?;
+    find_user(realm, &id)?;
+    end_sessions(&state, realm, &info, "admin", |s| s.user_id == id);
+    Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 /// `DELETE /admin/realms/{realm}/sessions/{session}`: ends one session.
@@ -370,85 +283,100 @@ pub async fn delete_session(
     State(state): State<Shared>,
     Path((realm_name, session)): Path<(String, String)>,
     info: RequestInfo,
-) -> Response {
-    admin!(state, info);
+) -> Reply {
+    require_admin(&state, &info)?;
     let mut realms = state.realms();
-    let Some(realm) = realms.get_mut(&realm_name) else {
-        return not_found_realm();
-    };
-    if end_sessions(&state, realm, &info, |s| s.id == session) == 0 {
-        return error(StatusCode::NOT_FOUND, "Sesssion not found");
+    let realm = find_realm_mut(&mut realms, &realm_name)?;
+    if end_sessions(&state, realm, &info, "admin", |s| s.id == session).is_empty() {
+        return Err(error(StatusCode::NOT_FOUND, "Sesssion not found"));
     }
-    StatusCode::NO_CONTENT.into_response()
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+fn realm_role_reps(realm: &Realm, user: &User) -> Vec<Value> {
+    user.realm_roles
+        .iter()
+        .filter_map(|name| realm.role(name))
+        .map(|r| role_rep(r, false, &realm.id))
+        .collect()
+}
+
+fn client_role_reps(client: &Client, names: &BTreeSet<String>) -> Vec<Value> {
+    names
+        .iter()
+        .filter_map(|name| client.role(name))
+        .map(|r| role_rep(r, true, &client.id))
+        .collect()
 }
 
 pub async fn role_mappings(
     State(state): State<Shared>,
     Path((realm_name, id)): Path<(String, String)>,
     info: RequestInfo,
-) -> Response {
-    admin!(state, info);
+) -> Reply {
+    require_admin(&state, &info)?;
     let realms = state.realms();
-    let Some(realm) = realms.get(&realm_name) else {
-        return not_found_realm();
-    };
-    let Some(user) = realm.user(&id) else {
-        return not_found_user();
-    };
-    let realm_mappings: Vec<Value> = user
-        .realm_roles
-        .iter()
-        .filter_map(|name| realm.role(name))
-        .map(|r| role_rep(r, false, &realm.id))
-        .collect();
+    let realm = find_realm(&realms, &realm_name)?;
+    let user = find_user(realm, &id)?;
     let mut client_mappings = serde_json::Map::new();
     for (client_id, roles) in &user.client_roles {
         let Some(client) = realm.client(client_id) else {
             continue;
         };
-        let mappings: Vec<Value> = roles
-            .iter()
-            .filter_map(|name| client.role(name))
-            .map(|r| role_rep(r, true, &client.id))
-            .collect();
         client_mappings.insert(
             client_id.clone(),
-            json!({ "id": client.id, "client": client.client_id, "mappings": mappings }),
+            json!({
+                "id": client.id,
+                "client": client.client_id,
+                "mappings": client_role_reps(client, roles),
+            }),
         );
     }
     let mut body = serde_json::Map::new();
-    body.insert("realmMappings".into(), json!(realm_mappings));
+    body.insert("realmMappings".into(), json!(realm_role_reps(realm, user)));
     if !client_mappings.is_empty() {
         body.insert("clientMappings".into(), Value::Object(client_mappings));
     }
-    let body = Value::Object(body);
-    Json(body).into_response()
+    Ok(Json(Value::Object(body)).into_response())
 }
 
 pub async fn realm_mappings(
     State(state): State<Shared>,
     Path((realm_name, id)): Path<(String, String)>,
     info: RequestInfo,
-) -> Response {
-    admin!(state, info);
+) -> Reply {
+    require_admin(&state, &info)?;
     let realms = state.realms();
-    let Some(realm) = realms.get(&realm_name) else {
-        return not_found_realm();
-    };
-    let Some(user) = realm.user(&id) else {
-        return not_found_user();
-    };
-    let list: Vec<Value> = user
-        .realm_roles
-        .iter()
-        .filter_map(|name| realm.role(name))
-        .map(|r| role_rep(r, false, &realm.id))
-        .collect();
-    Json(list).into_response()
+    let realm = find_realm(&realms, &realm_name)?;
+    let user = find_user(realm, &id)?;
+    Ok(Json(realm_role_reps(realm, user)).into_response())
 }
 
-fn role_names(body: &str) -> Result<Vec<RoleRepresentation>, Response> {
-    parse_body::<Vec<RoleRepresentation>>(body)
+/// The names of the roles a role-mapping body lists (by id or name); each must be one of `roles`.
+fn mapped_role_names(reps: &[RoleRepresentation], roles: &[Role]) -> Result<Vec<String>, Response> {
+    reps.iter()
+        .map(|rep| {
+            roles
+                .iter()
+                .find(|r| {
+                    rep.id.as_deref() == Some(r.id.as_str())
+                        || rep.name.as_deref() == Some(r.name.as_str())
+                })
+                .map(|role| role.name.clone())
+                .ok_or_else(role_not_found)
+        })
+        .collect()
+}
+
+/// Adds the roles to one of a user's role sets, or removes them.
+fn change_roles(set: &mut BTreeSet<String>, names: Vec<String>, add: bool) {
+    for name in names {
+        if add {
+            set.insert(name);
+        } else {
+            set.remove(&name);
+        }
+    }
 }
 
 async fn change_realm_mappings(
@@ -458,37 +386,15 @@ async fn change_realm_mappings(
     info: RequestInfo,
     body: String,
     add: bool,
-) -> Response {
-    admin!(state, info);
-    let reps = match role_names(&body) {
-        Ok(reps) => reps,
-        Err(response) => return response,
-    };
+) -> Reply {
+    require_admin(&state, &info)?;
+    let reps: Vec<RoleRepresentation> = parse_body(&body)?;
     let mut realms = state.realms();
-    let Some(realm) = realms.get_mut(&realm_name) else {
-        return not_found_realm();
-    };
-    let mut names = Vec::new();
-    for rep in &reps {
-        let role = realm.roles.iter().find(|r| {
-            rep.id.as_deref() == Some(r.id.as_str()) || rep.name.as_deref() == Some(r.name.as_str())
-        });
-        match role {
-            Some(role) => names.push(role.name.clone()),
-            None => return error(StatusCode::NOT_FOUND, "Could not find role"),
-        }
-    }
-    let Some(user) = realm.users.iter_mut().find(|u| u.id == id) else {
-        return not_found_user();
-    };
-    for name in names {
-        if add {
-            user.realm_roles.insert(name);
-        } else {
-            user.realm_roles.remove(&name);
-        }
-    }
-    StatusCode::NO_CONTENT.into_response()
+    let realm = find_realm_mut(&mut realms, &realm_name)?;
+    let names = mapped_role_names(&reps, &realm.roles)?;
+    let user = find_user_mut(realm, &id)?;
+    change_roles(&mut user.realm_roles, names, add);
+    Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 pub async fn add_realm_mappings(
@@ -496,7 +402,7 @@ pub async fn add_realm_mappings(
     Path((realm, id)): Path<(String, String)>,
     info: RequestInfo,
     body: String,
-) -> Response {
+) -> Reply {
     change_realm_mappings(state, realm, id, info, body, true).await
 }
 
@@ -505,7 +411,7 @@ pub async fn remove_realm_mappings(
     Path((realm, id)): Path<(String, String)>,
     info: RequestInfo,
     body: String,
-) -> Response {
+) -> Reply {
     change_realm_mappings(state, realm, id, info, body, false).await
 }
 
@@ -513,27 +419,18 @@ pub async fn client_mappings(
     State(state): State<Shared>,
     Path((realm_name, id, client_uuid)): Path<(String, String, String)>,
     info: RequestInfo,
-) -> Response {
-    admin!(state, info);
+) -> Reply {
+    require_admin(&state, &info)?;
     let realms = state.realms();
-    let Some(realm) = realms.get(&realm_name) else {
-        return not_found_realm();
-    };
-    let Some(user) = realm.user(&id) else {
-        return not_found_user();
-    };
-    let Some(client) = realm.client_by_uuid(&client_uuid) else {
-        return error(StatusCode::NOT_FOUND, "Client not found");
-    };
-    let list: Vec<Value> = user
+    let realm = find_realm(&realms, &realm_name)?;
+    let user = find_user(realm, &id)?;
+    let client = find_mapped_client(realm, &client_uuid)?;
+    let list = user
         .client_roles
         .get(&client.client_id)
-        .into_iter()
-        .flatten()
-        .filter_map(|name| client.role(name))
-        .map(|r| role_rep(r, true, &client.id))
-        .collect();
-    Json(list).into_response()
+        .map(|names| client_role_reps(client, names))
+        .unwrap_or_default();
+    Ok(Json(list).into_response())
 }
 
 async fn change_client_mappings(
@@ -542,42 +439,17 @@ async fn change_client_mappings(
     info: RequestInfo,
     body: String,
     add: bool,
-) -> Response {
-    admin!(state, info);
-    let reps = match role_names(&body) {
-        Ok(reps) => reps,
-        Err(response) => return response,
-    };
+) -> Reply {
+    require_admin(&state, &info)?;
+    let reps: Vec<RoleRepresentation> = parse_body(&body)?;
     let mut realms = state.realms();
-    let Some(realm) = realms.get_mut(&realm_name) else {
-        return not_found_realm();
-    };
-    let Some(client) = realm.client_by_uuid(&client_uuid) else {
-        return error(StatusCode::NOT_FOUND, "Client not found");
-    };
+    let realm = find_realm_mut(&mut realms, &realm_name)?;
+    let client = find_mapped_client(realm, &client_uuid)?;
     let client_id = client.client_id.clone();
-    let mut names = Vec::new();
-    for rep in &reps {
-        let role = client.roles.iter().find(|r| {
-            rep.id.as_deref() == Some(r.id.as_str()) || rep.name.as_deref() == Some(r.name.as_str())
-        });
-        match role {
-            Some(role) => names.push(role.name.clone()),
-            None => return error(StatusCode::NOT_FOUND, "Could not find role"),
-        }
-    }
-    let Some(user) = realm.users.iter_mut().find(|u| u.id == id) else {
-        return not_found_user();
-    };
-    let set = user.client_roles.entry(client_id).or_default();
-    for name in names {
-        if add {
-            set.insert(name);
-        } else {
-            set.remove(&name);
-        }
-    }
-    StatusCode::NO_CONTENT.into_response()
+    let names = mapped_role_names(&reps, &client.roles)?;
+    let user = find_user_mut(realm, &id)?;
+    change_roles(user.client_roles.entry(client_id).or_default(), names, add);
+    Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 pub async fn add_client_mappings(
@@ -585,7 +457,7 @@ pub async fn add_client_mappings(
     Path(path): Path<(String, String, String)>,
     info: RequestInfo,
     body: String,
-) -> Response {
+) -> Reply {
     change_client_mappings(state, path, info, body, true).await
 }
 
@@ -594,6 +466,6 @@ pub async fn remove_client_mappings(
     Path(path): Path<(String, String, String)>,
     info: RequestInfo,
     body: String,
-) -> Response {
+) -> Reply {
     change_client_mappings(state, path, info, body, false).await
 }
