@@ -277,12 +277,7 @@ fn registration_error(realm: &Realm, form: &[(String, String)]) -> Option<&'stat
     if realm.user_by_username(username).is_some() {
         return Some("Username already exists.");
     }
-    let lower = email.to_lowercase();
-    if realm
-        .users
-        .iter()
-        .any(|u| u.email.as_deref() == Some(lower.as_str()))
-    {
+    if realm.user_by_email(email).is_some() {
         return Some("Email already exists.");
     }
     None
