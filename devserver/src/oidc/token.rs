@@ -12,10 +12,10 @@ use crate::http::{
     authenticate_client, cors, form_field, json_no_store, oauth_error, preflight as cors_preflight,
     realm_not_found, ClientAuth, RequestInfo,
 };
-use crate::model::{Client, Realm};
+use crate::model::{Client, Realm, User};
 use crate::sessions::UserSession;
 use crate::state::Shared;
-use crate::tokens::{issue, resolve_scopes, token_response, TokenRequest};
+use crate::tokens::{issue, resolve_scopes, token_response, IssuedTokens, TokenRequest};
 use crate::util::{form_decode, sha256_b64url, uuid};
 
 pub async fn preflight(info: RequestInfo) -> Response {
@@ -108,6 +108,78 @@ fn access_lifespan(realm: &Realm, client: &Client, session: Option<&UserSession>
     }
 }
 
+/// Records the grant's error event and answers 400 with the OAuth error.
+fn rejected(
+    state: &Shared,
+    event: EventBuilder,
+    event_error: &str,
+    error: &str,
+    description: &str,
+) -> Failure {
+    state.emit(event.error(event_error));
+    fail(StatusCode::BAD_REQUEST, error, description)
+}
+
+/// What a grant hands out tokens for.
+struct Granted<'a> {
+    user: &'a User,
+    /// The SSO session; none for a service account (and then no refresh token either).
+    session: Option<&'a UserSession>,
+    nonce: Option<&'a str>,
+    scopes: &'a [String],
+}
+
+/// The tokens of a grant, for the issuer the client addressed.
+fn issue_tokens(
+    state: &Shared,
+    realm: &Realm,
+    client: &Client,
+    info: &RequestInfo,
+    granted: Granted<'_>,
+    now: u64,
+) -> IssuedTokens {
+    let Granted {
+        user,
+        session,
+        nonce,
+        scopes,
+    } = granted;
+    let issuer = info.issuer(&realm.name);
+    issue(
+        realm,
+        &state.keys(),
+        &TokenRequest {
+            issuer: &issuer,
+            client,
+            user,
+            session_id: session.map(|s| s.id.as_str()),
+            auth_time: session.map_or(now, |s| s.auth_time),
+            nonce,
+            scopes,
+            now,
+            access_lifespan: access_lifespan(realm, client, session, now),
+            refresh_expiry: session.map(|s| s.refresh_expiry(now, &realm.settings)),
+            include_id_token: scopes.iter().any(|s| s == "openid"),
+            code: None,
+            acr: "1",
+        },
+    )
+}
+
+/// The details Keycloak records when a code exchange or a refresh succeeds; `refresh_id` names
+/// the detail that holds the new refresh token's id.
+fn refreshed_details(event: EventBuilder, tokens: &IssuedTokens, refresh_id: &str) -> EventBuilder {
+    event
+        .detail("token_id", &tokens.access_jti)
+        .detail(
+            refresh_id,
+            tokens.refresh_jti.as_deref().unwrap_or_default(),
+        )
+        .detail("refresh_token_type", "Refresh")
+        .detail("scope", &tokens.scope)
+        .detail("client_auth_method", "client-secret")
+}
+
 fn authorization_code(
     state: &Shared,
     realm: &mut Realm,
@@ -118,41 +190,29 @@ fn authorization_code(
     let now = state.now();
     let base =
         event(realm, "CODE_TO_TOKEN", client, info).detail("grant_type", "authorization_code");
-    let error = |state: &Shared,
-                 builder: EventBuilder,
-                 code: &str,
-                 status,
-                 oauth: &str,
-                 description: &str| {
-        state.emit(builder.error(code));
-        fail(status, oauth, description)
-    };
     let Some(code) = form_field(form, "code") else {
-        return Err(error(
+        return Err(rejected(
             state,
             base,
             "invalid_code",
-            StatusCode::BAD_REQUEST,
             "invalid_request",
             "Missing parameter: code",
         ));
     };
     if !client.standard_flow {
-        return Err(error(
+        return Err(rejected(
             state,
             base,
             "not_allowed",
-            StatusCode::BAD_REQUEST,
             "unauthorized_client",
             "Client not allowed to exchange code",
         ));
     }
     let Some(stored) = realm.codes.get(code).cloned() else {
-        return Err(error(
+        return Err(rejected(
             state,
             base,
             "invalid_code",
-            StatusCode::BAD_REQUEST,
             "invalid_grant",
             "Code not valid",
         ));
@@ -163,11 +223,10 @@ fn authorization_code(
     if stored.used {
         // Keycloak treats a replayed code as an attack: the session it came from is ended.
         realm.sessions.remove(&stored.session_id);
-        return Err(error(
+        return Err(rejected(
             state,
             base,
             "invalid_code",
-            StatusCode::BAD_REQUEST,
             "invalid_grant",
             "Code not valid",
         ));
@@ -176,21 +235,19 @@ fn authorization_code(
         c.used = true;
     }
     if stored.expires <= now {
-        return Err(error(
+        return Err(rejected(
             state,
             base,
             "expired_code",
-            StatusCode::BAD_REQUEST,
             "invalid_grant",
             "Code is expired",
         ));
     }
     if stored.client_id != client.client_id {
-        return Err(error(
+        return Err(rejected(
             state,
             base,
             "invalid_client_credentials",
-            StatusCode::BAD_REQUEST,
             "invalid_grant",
             "Auth error",
         ));
@@ -201,22 +258,20 @@ fn authorization_code(
         .filter(|s| s.is_active(now, &realm.settings))
         .cloned()
     else {
-        return Err(error(
+        return Err(rejected(
             state,
             base,
             "user_session_not_found",
-            StatusCode::BAD_REQUEST,
             "invalid_grant",
             "User session not found",
         ));
     };
     let base = base.user(&session.user_id);
     if form_field(form, "redirect_uri") != Some(stored.redirect_uri.as_str()) {
-        return Err(error(
+        return Err(rejected(
             state,
             base,
             "invalid_code",
-            StatusCode::BAD_REQUEST,
             "invalid_grant",
             "Incorrect redirect_uri",
         ));
@@ -224,11 +279,10 @@ fn authorization_code(
     let verifier = form_field(form, "code_verifier");
     match (&stored.code_challenge, verifier) {
         (Some(_), None) => {
-            return Err(error(
+            return Err(rejected(
                 state,
                 base,
                 "invalid_code_verifier",
-                StatusCode::BAD_REQUEST,
                 "invalid_grant",
                 "PKCE code verifier not specified",
             ));
@@ -239,11 +293,10 @@ fn authorization_code(
                     .chars()
                     .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_' | '~'));
             if !well_formed {
-                return Err(error(
+                return Err(rejected(
                     state,
                     base,
                     "invalid_code_verifier",
-                    StatusCode::BAD_REQUEST,
                     "invalid_grant",
                     "PKCE invalid code verifier",
                 ));
@@ -254,22 +307,20 @@ fn authorization_code(
                 sha256_b64url(verifier)
             };
             if !crate::util::same(&computed, challenge) {
-                return Err(error(
+                return Err(rejected(
                     state,
                     base,
                     "pkce_verification_failed",
-                    StatusCode::BAD_REQUEST,
                     "invalid_grant",
                     "PKCE verification failed: Code mismatch",
                 ));
             }
         }
         (None, Some(_)) => {
-            return Err(error(
+            return Err(rejected(
                 state,
                 base,
                 "invalid_code_verifier",
-                StatusCode::BAD_REQUEST,
                 "invalid_grant",
                 "PKCE code verifier specified but challenge not present in authorization",
             ));
@@ -277,48 +328,23 @@ fn authorization_code(
         (None, None) => {}
     }
     let Some(user) = realm.user(&session.user_id).cloned().filter(|u| u.enabled) else {
-        return Err(error(
+        return Err(rejected(
             state,
             base,
             "user_disabled",
-            StatusCode::BAD_REQUEST,
             "invalid_grant",
             "User disabled",
         ));
     };
     let scopes = resolve_scopes(client, &stored.scope).unwrap_or_default();
-    let issuer = info.issuer(&realm.name);
-    let keys = state.keys();
-    let tokens = issue(
-        realm,
-        &keys,
-        &TokenRequest {
-            issuer: &issuer,
-            client,
-            user: &user,
-            session_id: Some(&session.id),
-            auth_time: session.auth_time,
-            nonce: stored.nonce.as_deref(),
-            scopes: &scopes,
-            now,
-            access_lifespan: access_lifespan(realm, client, Some(&session), now),
-            refresh_expiry: Some(session.refresh_expiry(now, &realm.settings)),
-            include_id_token: scopes.iter().any(|s| s == "openid"),
-            code: None,
-            acr: "1",
-        },
-    );
-    drop(keys);
-    state.emit(
-        base.detail("token_id", &tokens.access_jti)
-            .detail(
-                "refresh_token_id",
-                tokens.refresh_jti.as_deref().unwrap_or_default(),
-            )
-            .detail("refresh_token_type", "Refresh")
-            .detail("scope", &tokens.scope)
-            .detail("client_auth_method", "client-secret"),
-    );
+    let granted = Granted {
+        user: &user,
+        session: Some(&session),
+        nonce: stored.nonce.as_deref(),
+        scopes: &scopes,
+    };
+    let tokens = issue_tokens(state, realm, client, info, granted, now);
+    state.emit(refreshed_details(base, &tokens, "refresh_token_id"));
     Ok(token_response(&tokens, Some(&session.id)))
 }
 
@@ -331,21 +357,21 @@ fn refresh_token(
 ) -> Result<Value, Failure> {
     let now = state.now();
     let base = event(realm, "REFRESH_TOKEN", client, info).detail("grant_type", "refresh_token");
-    let error = |state: &Shared, builder: EventBuilder, code: &str, description: &str| {
-        state.emit(builder.error(code));
-        fail(StatusCode::BAD_REQUEST, "invalid_grant", description)
+    let error = |event: EventBuilder, event_error: &str, description: &str| {
+        rejected(state, event, event_error, "invalid_grant", description)
     };
     let Some(token) = form_field(form, "refresh_token") else {
-        state.emit(base.error("invalid_token"));
-        return Err(fail(
-            StatusCode::BAD_REQUEST,
+        return Err(rejected(
+            state,
+            base,
+            "invalid_token",
             "invalid_request",
             "Missing form parameter: refresh_token",
         ));
     };
     let claims = match state.keys().verify(token) {
         Ok(claims) => claims,
-        Err(_) => return Err(error(state, base, "invalid_token", "Invalid refresh token")),
+        Err(_) => return Err(error(base, "invalid_token", "Invalid refresh token")),
     };
     let claim = |name: &str| {
         claims
@@ -356,20 +382,19 @@ fn refresh_token(
     };
     let typ = claim("typ");
     if typ != "Refresh" && typ != "Offline" {
-        return Err(error(state, base, "invalid_token", "Invalid refresh token"));
+        return Err(error(base, "invalid_token", "Invalid refresh token"));
     }
     if !claim("iss").ends_with(&format!("/realms/{}", realm.name)) {
-        return Err(error(state, base, "invalid_token", "Invalid refresh token"));
+        return Err(error(base, "invalid_token", "Invalid refresh token"));
     }
     if claims.get("exp").and_then(Value::as_u64).unwrap_or(0) <= now {
-        return Err(error(state, base, "invalid_token", "Token is not active"));
+        return Err(error(base, "invalid_token", "Token is not active"));
     }
     if claims.get("iat").and_then(Value::as_u64).unwrap_or(0) < realm.not_before {
-        return Err(error(state, base, "invalid_token", "Stale token"));
+        return Err(error(base, "invalid_token", "Stale token"));
     }
     if claim("azp") != client.client_id {
         return Err(error(
-            state,
             base,
             "invalid_token",
             "Invalid refresh token. Token client and authorized client don't match",
@@ -387,18 +412,17 @@ fn refresh_token(
         .filter(|s| s.is_active(now, &realm.settings))
         .cloned()
     else {
-        return Err(error(state, base, "invalid_token", "Session not active"));
+        return Err(error(base, "invalid_token", "Session not active"));
     };
     let Some(client_session) = session.clients.get(&client.client_id).cloned() else {
         return Err(error(
-            state,
             base,
             "invalid_token",
             "Session doesn't have required client",
         ));
     };
     let Some(user) = realm.user(&session.user_id).cloned().filter(|u| u.enabled) else {
-        return Err(error(state, base, "user_disabled", "User disabled"));
+        return Err(error(base, "user_disabled", "User disabled"));
     };
     if realm.settings.revoke_refresh_token {
         let iat = claims.get("iat").and_then(Value::as_u64).unwrap_or(0);
@@ -406,7 +430,7 @@ fn refresh_token(
         let mut count = client_session.refresh_reuse_count;
         if let Some(current) = &tracked {
             if *current != jti && iat < client_session.last_refresh {
-                return Err(error(state, base, "invalid_token", "Stale token"));
+                return Err(error(base, "invalid_token", "Stale token"));
             }
         }
         if tracked.as_deref() != Some(jti.as_str()) {
@@ -415,7 +439,6 @@ fn refresh_token(
         }
         if count > realm.settings.refresh_token_max_reuse {
             return Err(error(
-                state,
                 base,
                 "invalid_token",
                 "Maximum allowed refresh token reuse exceeded",
@@ -432,48 +455,24 @@ fn refresh_token(
     }
     let requested = claim("scope");
     let scopes = resolve_scopes(client, &requested).unwrap_or_default();
-    let issuer = info.issuer(&realm.name);
     let nonce = claims
         .get("nonce")
         .and_then(Value::as_str)
         .map(str::to_string);
-    let keys = state.keys();
-    let tokens = issue(
-        realm,
-        &keys,
-        &TokenRequest {
-            issuer: &issuer,
-            client,
-            user: &user,
-            session_id: Some(&session.id),
-            auth_time: session.auth_time,
-            nonce: nonce.as_deref(),
-            scopes: &scopes,
-            now,
-            access_lifespan: access_lifespan(realm, client, Some(&session), now),
-            refresh_expiry: Some(session.refresh_expiry(now, &realm.settings)),
-            include_id_token: scopes.iter().any(|s| s == "openid"),
-            code: None,
-            acr: "1",
-        },
-    );
-    drop(keys);
+    let granted = Granted {
+        user: &user,
+        session: Some(&session),
+        nonce: nonce.as_deref(),
+        scopes: &scopes,
+    };
+    let tokens = issue_tokens(state, realm, client, info, granted, now);
     if let Some(s) = realm.sessions.get_mut(&session.id) {
         s.last_refresh = now;
         if let Some(cs) = s.clients.get_mut(&client.client_id) {
             cs.last_refresh = now;
         }
     }
-    state.emit(
-        base.detail("token_id", &tokens.access_jti)
-            .detail(
-                "updated_refresh_token_id",
-                tokens.refresh_jti.as_deref().unwrap_or_default(),
-            )
-            .detail("refresh_token_type", "Refresh")
-            .detail("scope", &tokens.scope)
-            .detail("client_auth_method", "client-secret"),
-    );
+    state.emit(refreshed_details(base, &tokens, "updated_refresh_token_id"));
     Ok(token_response(&tokens, Some(&session.id)))
 }
 
@@ -544,28 +543,13 @@ fn password(
             "session lost",
         ));
     };
-    let issuer = info.issuer(&realm.name);
-    let keys = state.keys();
-    let tokens = issue(
-        realm,
-        &keys,
-        &TokenRequest {
-            issuer: &issuer,
-            client,
-            user: &user,
-            session_id: Some(&session_id),
-            auth_time: now,
-            nonce: None,
-            scopes: &scopes,
-            now,
-            access_lifespan: access_lifespan(realm, client, Some(&session), now),
-            refresh_expiry: Some(session.refresh_expiry(now, &realm.settings)),
-            include_id_token: scopes.iter().any(|s| s == "openid"),
-            code: None,
-            acr: "1",
-        },
-    );
-    drop(keys);
+    let granted = Granted {
+        user: &user,
+        session: Some(&session),
+        nonce: None,
+        scopes: &scopes,
+    };
+    let tokens = issue_tokens(state, realm, client, info, granted, now);
     state.emit(
         base.user(&user.id)
             .session(&session_id)
@@ -626,28 +610,13 @@ fn client_credentials(
             return Err(fail(StatusCode::BAD_REQUEST, "invalid_scope", &message));
         }
     };
-    let issuer = info.issuer(&realm.name);
-    let keys = state.keys();
-    let tokens = issue(
-        realm,
-        &keys,
-        &TokenRequest {
-            issuer: &issuer,
-            client,
-            user: &user,
-            session_id: None,
-            auth_time: now,
-            nonce: None,
-            scopes: &scopes,
-            now,
-            access_lifespan: access_lifespan(realm, client, None, now),
-            refresh_expiry: None,
-            include_id_token: scopes.iter().any(|s| s == "openid"),
-            code: None,
-            acr: "1",
-        },
-    );
-    drop(keys);
+    let granted = Granted {
+        user: &user,
+        session: None,
+        nonce: None,
+        scopes: &scopes,
+    };
+    let tokens = issue_tokens(state, realm, client, info, granted, now);
     state.emit(
         base.user(&user.id)
             .session(&uuid())
