@@ -269,6 +269,10 @@ async fn session_tick(engine: Weak<Engine>) {
     let Some(engine) = engine.upgrade() else {
         return;
     };
+    // The check may have stopped since this tick was queued.
+    if engine.iframes.borrow().on_visible.is_none() {
+        return;
+    }
     if page_hidden() {
         engine.log(false, "Session check skipped: the page is hidden");
     } else {

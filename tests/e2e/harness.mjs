@@ -98,10 +98,30 @@ const SILENT_CHECK_SSO = `<!doctype html><html><body><script>
 parent.postMessage(location.href, location.origin)
 </script></body></html>`
 
+// A silent check-sso page that first posts its answer with a forged state, then the real one.
+const SILENT_CHECK_SSO_FORGED = `<!doctype html><html><body><script>
+parent.postMessage(location.href.replace(/([#?&]state=)[^&]*/, '$1forged'), location.origin)
+parent.postMessage(location.href, location.origin)
+</script></body></html>`
+
+// Posts each message of the JSON array in its fragment to the parent, for any origin: the
+// look-alikes of the hidden iframes' answers that an adapter must ignore.
+const ECHO = `<!doctype html><html><body><script>
+for (const message of JSON.parse(decodeURIComponent(location.hash.slice(1)))) parent.postMessage(message, '*')
+</script></body></html>`
+
+const PAGES = {
+  '/silent-check-sso.html': SILENT_CHECK_SSO,
+  '/silent-check-sso-forged.html': SILENT_CHECK_SSO_FORGED,
+  '/echo.html': ECHO
+}
+
 /**
  * Starts the app origin on http://localhost:<port>:
  * - `/app/<adapter>/...` the scenario page (any path below, so redirect URIs may carry paths);
- *   `/app/<adapter>/silent-check-sso.html` the page silent check-sso loads in its iframe;
+ *   `/app/<adapter>/silent-check-sso.html` the page silent check-sso loads in its iframe,
+ *   `silent-check-sso-forged.html` one that posts a forged state first, `echo.html#<JSON array>`
+ *   a page that posts those messages to its parent;
  * - `/adapters/keycloak-js/` the official adapter, `/adapters/keycloak-wasm/` our built package
  *   (`pkgDir`, default `$E2E_PKG_DIR`, else pkg/);
  * - `/static/` files of `staticDir`, when given.
@@ -113,7 +133,7 @@ export async function startAppServer ({ pkgDir = process.env.E2E_PKG_DIR ?? join
     const app = /^\/app\/([^/]+)(\/.*)?$/.exec(path)
     if (app && app[1] in ADAPTERS) {
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' })
-      res.end(app[2] === '/silent-check-sso.html' ? SILENT_CHECK_SSO : appPage(app[1]))
+      res.end(PAGES[app[2]] ?? appPage(app[1]))
       return
     }
     let served = false
@@ -129,6 +149,8 @@ export async function startAppServer ({ pkgDir = process.env.E2E_PKG_DIR ?? join
   const origin = `http://localhost:${server.address().port}`
   return {
     origin,
+    /** The same server under another origin (and site): a stranger to the app's page. */
+    otherOrigin: `http://127.0.0.1:${server.address().port}`,
     /** The scenario page of `adapter`, at `path` below it. */
     appUrl: (adapter, path = '/') => `${origin}/app/${adapter}${path}`,
     close: () => new Promise((resolve) => { server.closeAllConnections(); server.close(resolve) })
@@ -220,14 +242,14 @@ export async function launchProfile ({ thirdPartyCookies = 'allowed', args = [] 
 }
 
 /**
- * Opens the scenario page of `adapter` in `page` with { config, initOptions } armed, and waits
- * until init() has settled there (after any redirects the test drives itself).
+ * Opens the scenario page of `adapter` in `page` with { config, initOptions } armed; returns once
+ * the page reached `waitUntil` (Playwright's `goto` option; init() may still be running).
  */
-export async function armScenario (page, app, adapter, { config, initOptions = {}, path = '/' }) {
+export async function armScenario (page, app, adapter, { config, initOptions = {}, path = '/', waitUntil = 'load' }) {
   await page.goto(app.appUrl(adapter, '/blank'))
   await page.waitForFunction(() => window.harnessReady === true)
   await page.evaluate((entry) => sessionStorage.setItem('kc-test', JSON.stringify(entry)), { config, initOptions })
-  await page.goto(app.appUrl(adapter, path))
+  await page.goto(app.appUrl(adapter, path), { waitUntil })
 }
 
 /** Waits for init() on the current page to settle and returns { ok, value | error }. */

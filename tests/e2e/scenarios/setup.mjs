@@ -80,9 +80,12 @@ export async function settled (page) {
   }
 }
 
-/** Arms init() on the adapter's page; returns once the page has loaded (init may be running). */
-export async function arm (world, page, adapter, { initOptions = {}, path = '/', config } = {}) {
-  await armScenario(page, world.app, adapter, { config: config ?? world.config, initOptions, path })
+/**
+ * Arms init() on the adapter's page; returns once the page has loaded, or reached `waitUntil`
+ * (init may be running).
+ */
+export async function arm (world, page, adapter, { initOptions = {}, path = '/', config, waitUntil } = {}) {
+  await armScenario(page, world.app, adapter, { config: config ?? world.config, initOptions, path, waitUntil })
 }
 
 /** login-required: arms init(), fills the login form, and returns init()'s outcome on the app. */
