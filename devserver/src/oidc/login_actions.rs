@@ -1,6 +1,8 @@
 //! Form posts of the login flow (`/login-actions/...`): credentials, registration and the
 //! required action requested with `kc_action`.
 
+use std::collections::BTreeMap;
+
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -10,48 +12,45 @@ use super::authorize::{
 };
 use super::{new_user_session, sso_session, Sso};
 use crate::events::EventBuilder;
-use crate::http::RequestInfo;
+use crate::http::{realm_not_found, RequestInfo};
 use crate::model::{Password, Realm, User};
 use crate::sessions::AuthSession;
 use crate::state::Shared;
-use crate::util::form_decode;
+use crate::util::{form_decode, pair_value};
 
-fn query_param(query: &Option<String>, name: &str) -> String {
-    form_decode(query.as_deref().unwrap_or_default())
-        .into_iter()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v)
+/// The `tab_id` that the login form's URL carries.
+fn tab_id(query: &Option<String>) -> String {
+    let params = form_decode(query.as_deref().unwrap_or_default());
+    pair_value(&params, "tab_id")
         .unwrap_or_default()
+        .to_string()
 }
 
 fn field<'a>(form: &'a [(String, String)], name: &str) -> &'a str {
-    form.iter()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.as_str())
-        .unwrap_or_default()
+    pair_value(form, name).unwrap_or_default()
 }
 
-enum Pending {
-    Live(Box<AuthSession>),
-    /// The login took too long (or the fault knob expired it): tell the client.
-    Expired(Response),
-    Unknown(Response),
-}
-
-fn pending(realm: &mut Realm, tab_id: &str, info: &RequestInfo, now: u64) -> Pending {
+/// The login in progress in this tab. When it took too long (or the fault knob expired it) the
+/// client is told so; an unknown tab gets an error page.
+fn pending(
+    realm: &mut Realm,
+    tab_id: &str,
+    info: &RequestInfo,
+    now: u64,
+) -> Result<Box<AuthSession>, Response> {
     match realm.auth_sessions.get(tab_id).cloned() {
         Some(session) if session.is_expired(now, &realm.settings) => {
             realm.auth_sessions.remove(tab_id);
             let issuer = info.issuer(&realm.name);
-            Pending::Expired(error_response(
+            Err(error_response(
                 &session.request,
                 &issuer,
                 "temporarily_unavailable",
                 Some("authentication_expired"),
             ))
         }
-        Some(session) => Pending::Live(Box::new(session)),
-        None => Pending::Unknown(error_page(
+        Some(session) => Ok(Box::new(session)),
+        None => Err(error_page(
             realm,
             StatusCode::BAD_REQUEST,
             "Your login attempt timed out. Login will start from the beginning.",
@@ -74,27 +73,21 @@ pub async fn show_login(
     Path(realm_name): Path<String>,
     RawQuery(query): RawQuery,
     info: RequestInfo,
-) -> Response {
+) -> Result<Response, Response> {
     let now = state.now();
     let mut realms = state.realms();
-    let Some(realm) = realms.get_mut(&realm_name) else {
-        return crate::http::realm_not_found();
-    };
-    let tab_id = query_param(&query, "tab_id");
-    match pending(realm, &tab_id, &info, now) {
-        Pending::Live(session) => {
-            let hint = session.request.login_hint.clone().unwrap_or_default();
-            login_page(
-                realm,
-                &tab_id,
-                &session.request.client_id,
-                &lang(&session),
-                &hint,
-                None,
-            )
-        }
-        Pending::Expired(response) | Pending::Unknown(response) => response,
-    }
+    let realm = realms.get_mut(&realm_name).ok_or_else(realm_not_found)?;
+    let tab_id = tab_id(&query);
+    let session = pending(realm, &tab_id, &info, now)?;
+    let hint = session.request.login_hint.clone().unwrap_or_default();
+    Ok(login_page(
+        realm,
+        &tab_id,
+        &session.request.client_id,
+        &lang(&session),
+        &hint,
+        None,
+    ))
 }
 
 pub async fn authenticate(
@@ -103,18 +96,13 @@ pub async fn authenticate(
     RawQuery(query): RawQuery,
     info: RequestInfo,
     body: String,
-) -> Response {
+) -> Result<Response, Response> {
     let now = state.now();
     let form = form_decode(&body);
     let mut realms = state.realms();
-    let Some(realm) = realms.get_mut(&realm_name) else {
-        return crate::http::realm_not_found();
-    };
-    let tab_id = query_param(&query, "tab_id");
-    let session = match pending(realm, &tab_id, &info, now) {
-        Pending::Live(session) => session,
-        Pending::Expired(response) | Pending::Unknown(response) => return response,
-    };
+    let realm = realms.get_mut(&realm_name).ok_or_else(realm_not_found)?;
+    let tab_id = tab_id(&query);
+    let session = pending(realm, &tab_id, &info, now)?;
     let request = session.request.clone();
     let username = field(&form, "username").trim().to_string();
     let password = field(&form, "password");
@@ -143,17 +131,21 @@ pub async fn authenticate(
             event = event.user(&u.id);
         }
         state.emit(event);
-        return login_page(
+        return Ok(login_page(
             realm,
             &tab_id,
             &request.client_id,
             &lang(&session),
             &username,
             Some(message),
-        );
+        ));
     }
     let Some(user) = user else {
-        return error_page(realm, StatusCode::BAD_REQUEST, "User not found.");
+        return Err(error_page(
+            realm,
+            StatusCode::BAD_REQUEST,
+            "User not found.",
+        ));
     };
     // Like Keycloak, a new login in this browser replaces the SSO session it had.
     if let Sso::Active(previous) = sso_session(realm, &state.keys(), &info, now) {
@@ -164,11 +156,11 @@ pub async fn authenticate(
         if let Some(pending) = realm.auth_sessions.get_mut(&tab_id) {
             pending.authenticated_session = Some(session_id);
         }
-        return required_action_page(realm, &tab_id, &request.client_id);
+        return Ok(required_action_page(realm, &tab_id, &request.client_id));
     }
     realm.auth_sessions.remove(&tab_id);
     let keys = state.keys();
-    complete_login(
+    Ok(complete_login(
         &state,
         realm,
         &keys,
@@ -177,7 +169,7 @@ pub async fn authenticate(
         &session_id,
         true,
         None,
-    )
+    ))
 }
 
 pub async fn required_action(
@@ -186,20 +178,19 @@ pub async fn required_action(
     RawQuery(query): RawQuery,
     info: RequestInfo,
     body: String,
-) -> Response {
+) -> Result<Response, Response> {
     let now = state.now();
     let form = form_decode(&body);
     let mut realms = state.realms();
-    let Some(realm) = realms.get_mut(&realm_name) else {
-        return crate::http::realm_not_found();
-    };
-    let tab_id = query_param(&query, "tab_id");
-    let session = match pending(realm, &tab_id, &info, now) {
-        Pending::Live(session) => session,
-        Pending::Expired(response) | Pending::Unknown(response) => return response,
-    };
+    let realm = realms.get_mut(&realm_name).ok_or_else(realm_not_found)?;
+    let tab_id = tab_id(&query);
+    let session = pending(realm, &tab_id, &info, now)?;
     let Some(session_id) = session.authenticated_session.clone() else {
-        return error_page(realm, StatusCode::BAD_REQUEST, "Invalid request.");
+        return Err(error_page(
+            realm,
+            StatusCode::BAD_REQUEST,
+            "Invalid request.",
+        ));
     };
     realm.auth_sessions.remove(&tab_id);
     let action = session.request.kc_action.clone().unwrap_or_default();
@@ -207,7 +198,7 @@ pub async fn required_action(
     let status = if cancelled { "cancelled" } else { "success" };
     let fresh = session.request.prompt.as_deref() == Some("login");
     let keys = state.keys();
-    complete_login(
+    Ok(complete_login(
         &state,
         realm,
         &keys,
@@ -216,7 +207,23 @@ pub async fn required_action(
         &session_id,
         fresh,
         Some((status, &action)),
-    )
+    ))
+}
+
+/// The realm of a registration form, if it lets users register.
+fn registration_realm<'a>(
+    realms: &'a mut BTreeMap<String, Realm>,
+    name: &str,
+) -> Result<&'a mut Realm, Response> {
+    let realm = realms.get_mut(name).ok_or_else(realm_not_found)?;
+    if !realm.settings.registration_allowed {
+        return Err(error_page(
+            realm,
+            StatusCode::FORBIDDEN,
+            "Registration not allowed",
+        ));
+    }
+    Ok(realm)
 }
 
 pub async fn show_registration(
@@ -224,27 +231,20 @@ pub async fn show_registration(
     Path(realm_name): Path<String>,
     RawQuery(query): RawQuery,
     info: RequestInfo,
-) -> Response {
+) -> Result<Response, Response> {
     let now = state.now();
     let mut realms = state.realms();
-    let Some(realm) = realms.get_mut(&realm_name) else {
-        return crate::http::realm_not_found();
-    };
-    if !realm.settings.registration_allowed {
-        return error_page(realm, StatusCode::FORBIDDEN, "Registration not allowed");
-    }
-    let tab_id = query_param(&query, "tab_id");
-    match pending(realm, &tab_id, &info, now) {
-        Pending::Live(session) => registration_page(
-            realm,
-            &tab_id,
-            &session.request.client_id,
-            &lang(&session),
-            ["", "", "", ""],
-            None,
-        ),
-        Pending::Expired(response) | Pending::Unknown(response) => response,
-    }
+    let realm = registration_realm(&mut realms, &realm_name)?;
+    let tab_id = tab_id(&query);
+    let session = pending(realm, &tab_id, &info, now)?;
+    Ok(registration_page(
+        realm,
+        &tab_id,
+        &session.request.client_id,
+        &lang(&session),
+        ["", "", "", ""],
+        None,
+    ))
 }
 
 fn registration_error(realm: &Realm, form: &[(String, String)]) -> Option<&'static str> {
@@ -289,22 +289,14 @@ pub async fn register(
     RawQuery(query): RawQuery,
     info: RequestInfo,
     body: String,
-) -> Response {
+) -> Result<Response, Response> {
     let now = state.now();
     let now_ms = state.now_ms();
     let form = form_decode(&body);
     let mut realms = state.realms();
-    let Some(realm) = realms.get_mut(&realm_name) else {
-        return crate::http::realm_not_found();
-    };
-    if !realm.settings.registration_allowed {
-        return error_page(realm, StatusCode::FORBIDDEN, "Registration not allowed");
-    }
-    let tab_id = query_param(&query, "tab_id");
-    let session = match pending(realm, &tab_id, &info, now) {
-        Pending::Live(session) => session,
-        Pending::Expired(response) | Pending::Unknown(response) => return response,
-    };
+    let realm = registration_realm(&mut realms, &realm_name)?;
+    let tab_id = tab_id(&query);
+    let session = pending(realm, &tab_id, &info, now)?;
     let request = session.request.clone();
     let values = [
         field(&form, "firstName"),
@@ -320,14 +312,14 @@ pub async fn register(
                 .detail("email", field(&form, "email"))
                 .error("invalid_registration"),
         );
-        return registration_page(
+        return Ok(registration_page(
             realm,
             &tab_id,
             &request.client_id,
             &lang(&session),
             values,
             Some(message),
-        );
+        ));
     }
     let mut user = User::new(field(&form, "username").trim(), now_ms);
     user.first_name = Some(field(&form, "firstName").trim().to_string());
@@ -353,7 +345,7 @@ pub async fn register(
     );
     realm.auth_sessions.remove(&tab_id);
     let keys = state.keys();
-    complete_login(
+    Ok(complete_login(
         &state,
         realm,
         &keys,
@@ -362,5 +354,5 @@ pub async fn register(
         &session_id,
         true,
         None,
-    )
+    ))
 }
