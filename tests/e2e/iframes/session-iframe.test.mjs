@@ -6,7 +6,7 @@
 import { describe, test, afterEach } from 'node:test'
 import assert from 'node:assert/strict'
 import {
-  useWorld, newPage, arm, settled, snapshot, eventNames, waitForEvent, call, addFault, clearFaults,
+  useWorld, newPage, otherTab, arm, settled, snapshot, eventNames, waitForEvent, call, addFault, clearFaults,
   scenarioAdapters, ssoSession, joinedTab, logoutElsewhere, requests, consoleLines, recordMessages,
   seen, waitForMessage, echoUrl, addFrame, iframes, windowListeners, setHidden, submitLogin
 } from './setup.mjs'
@@ -67,6 +67,25 @@ for (const adapter of scenarioAdapters()) {
       assert.equal(outcome.ok, false)
       assert.ok((await eventNames(page)).includes('onAuthLogout'))
       assert.equal((await snapshot(page)).token, undefined)
+      await first.context().close()
+    })
+
+    test('tokens given to init() are checked with the session iframe, not with a refresh', async () => {
+      const first = await ssoSession(world, adapter)
+      const { token, refreshToken, idToken } = await snapshot(first)
+      const page = await otherTab(first)
+      const refreshes = requests(page, '/openid-connect/token')
+      await arm(world, page, adapter, { initOptions: { token, refreshToken, idToken } })
+      assert.deepEqual(await settled(page), { ok: true, value: true })
+      assert.deepEqual(refreshes, [])
+      assert.equal((await snapshot(page)).token, token)
+      assert.deepEqual(await eventNames(page), ['onAuthSuccess', 'onReady'])
+
+      await logoutElsewhere(world, page, adapter)
+      const next = await otherTab(first)
+      await arm(world, next, adapter, { initOptions: { token, refreshToken, idToken } })
+      assert.deepEqual(await settled(next), { ok: true, value: false }, 'the session is over')
+      assert.deepEqual(await eventNames(next), ['onAuthLogout', 'onReady'])
       await first.context().close()
     })
 
