@@ -170,6 +170,22 @@ impl Faults {
         }
     }
 
+    /// Applies the first rule matching an API request (token, userinfo, ...): waits or hangs as
+    /// it says, and gives the JSON error to answer instead of the real one, if it has one.
+    pub async fn inject_api(
+        &self,
+        target: &str,
+        realm: &str,
+        grant_type: Option<&str>,
+    ) -> Option<Response> {
+        self.take(target, realm, grant_type)?.perform(true).await
+    }
+
+    /// Like [`Faults::inject_api`] for a page (authorization, logout, the iframes): a text error.
+    pub async fn inject_page(&self, target: &str, realm: &str) -> Option<Response> {
+        self.take(target, realm, None)?.perform(false).await
+    }
+
     /// Consumes one use of the first rule matching this request.
     pub fn take(&self, target: &str, realm: &str, grant_type: Option<&str>) -> Option<FaultAction> {
         let mut rules = self.rules.lock().ok()?;

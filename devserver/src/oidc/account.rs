@@ -70,11 +70,9 @@ pub async fn account(
     RawQuery(query): RawQuery,
     info: RequestInfo,
 ) -> Response {
-    if let Some(action) = state.faults.take("account", &realm_name, None) {
-        if let Some(mut response) = action.perform(true).await {
-            cors(&mut response, info.origin(), true);
-            return response;
-        }
+    if let Some(mut response) = state.faults.inject_api("account", &realm_name, None).await {
+        cors(&mut response, info.origin(), true);
+        return response;
     }
     let now = state.now();
     let realms = state.realms();

@@ -231,10 +231,8 @@ async fn authorize(
     info: &RequestInfo,
     registration: bool,
 ) -> Response {
-    if let Some(action) = state.faults.take("auth", realm_name, None) {
-        if let Some(response) = action.perform(false).await {
-            return response;
-        }
+    if let Some(response) = state.faults.inject_page("auth", realm_name).await {
+        return response;
     }
     let now = state.now();
     let mut realms = state.realms();

@@ -20,10 +20,8 @@ pub async fn openid_configuration(
     Path(realm): Path<String>,
     info: RequestInfo,
 ) -> Response {
-    if let Some(action) = state.faults.take("well-known", &realm, None) {
-        if let Some(response) = action.perform(true).await {
-            return response;
-        }
+    if let Some(response) = state.faults.inject_api("well-known", &realm, None).await {
+        return response;
     }
     if !realm_exists(&state, &realm) {
         return realm_not_found();
@@ -107,10 +105,8 @@ pub async fn certs(
     Path(realm): Path<String>,
     info: RequestInfo,
 ) -> Response {
-    if let Some(action) = state.faults.take("certs", &realm, None) {
-        if let Some(response) = action.perform(true).await {
-            return response;
-        }
+    if let Some(response) = state.faults.inject_api("certs", &realm, None).await {
+        return response;
     }
     if !realm_exists(&state, &realm) {
         return realm_not_found();

@@ -30,10 +30,6 @@ fn iframe_page(body: &'static str) -> Response {
     response
 }
 
-async fn fault(state: &Shared, target: &str, realm: &str) -> Option<Response> {
-    state.faults.take(target, realm, None)?.perform(false).await
-}
-
 fn realm_exists(state: &Shared, realm: &str) -> bool {
     state.realms().contains_key(realm)
 }
@@ -42,7 +38,11 @@ pub async fn login_status_iframe(
     State(state): State<Shared>,
     Path(realm): Path<String>,
 ) -> Response {
-    if let Some(response) = fault(&state, "login-status-iframe", &realm).await {
+    if let Some(response) = state
+        .faults
+        .inject_page("login-status-iframe", &realm)
+        .await
+    {
         return response;
     }
     if !realm_exists(&state, &realm) {
@@ -59,7 +59,11 @@ pub async fn login_status_init(
     RawQuery(query): RawQuery,
     info: RequestInfo,
 ) -> Response {
-    if let Some(response) = fault(&state, "login-status-iframe-init", &realm_name).await {
+    if let Some(response) = state
+        .faults
+        .inject_page("login-status-iframe-init", &realm_name)
+        .await
+    {
         return response;
     }
     let params = form_decode(query.as_deref().unwrap_or_default());
@@ -88,7 +92,7 @@ pub async fn login_status_init(
 }
 
 pub async fn step1(State(state): State<Shared>, Path(realm): Path<String>) -> Response {
-    if let Some(response) = fault(&state, "3p-cookies-step1", &realm).await {
+    if let Some(response) = state.faults.inject_page("3p-cookies-step1", &realm).await {
         return response;
     }
     if !realm_exists(&state, &realm) {
@@ -98,7 +102,7 @@ pub async fn step1(State(state): State<Shared>, Path(realm): Path<String>) -> Re
 }
 
 pub async fn step2(State(state): State<Shared>, Path(realm): Path<String>) -> Response {
-    if let Some(response) = fault(&state, "3p-cookies-step2", &realm).await {
+    if let Some(response) = state.faults.inject_page("3p-cookies-step2", &realm).await {
         return response;
     }
     if !realm_exists(&state, &realm) {

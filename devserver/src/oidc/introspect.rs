@@ -19,10 +19,12 @@ pub async fn introspect(
     info: RequestInfo,
     body: String,
 ) -> Response {
-    if let Some(action) = state.faults.take("introspect", &realm_name, None) {
-        if let Some(response) = action.perform(true).await {
-            return response;
-        }
+    if let Some(response) = state
+        .faults
+        .inject_api("introspect", &realm_name, None)
+        .await
+    {
+        return response;
     }
     let now = state.now();
     let form = form_decode(&body);

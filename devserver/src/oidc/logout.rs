@@ -99,10 +99,8 @@ async fn logout(
     params: &[(String, String)],
     info: &RequestInfo,
 ) -> Response {
-    if let Some(action) = state.faults.take("logout", realm_name, None) {
-        if let Some(response) = action.perform(false).await {
-            return response;
-        }
+    if let Some(response) = state.faults.inject_page("logout", realm_name).await {
+        return response;
     }
     let now = state.now();
     let mut realms = state.realms();

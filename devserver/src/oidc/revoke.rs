@@ -24,11 +24,9 @@ pub async fn revoke(
     info: RequestInfo,
     body: String,
 ) -> Response {
-    if let Some(action) = state.faults.take("revoke", &realm_name, None) {
-        if let Some(mut response) = action.perform(true).await {
-            cors(&mut response, info.origin(), true);
-            return response;
-        }
+    if let Some(mut response) = state.faults.inject_api("revoke", &realm_name, None).await {
+        cors(&mut response, info.origin(), true);
+        return response;
     }
     let form = form_decode(&body);
     let origin = info.origin().map(str::to_string);

@@ -41,14 +41,13 @@ pub async fn token(
 ) -> Response {
     let form = form_decode(&body);
     let grant_type = form_field(&form, "grant_type").map(str::to_string);
-    if let Some(action) = state
+    if let Some(mut response) = state
         .faults
-        .take("token", &realm_name, grant_type.as_deref())
+        .inject_api("token", &realm_name, grant_type.as_deref())
+        .await
     {
-        if let Some(mut response) = action.perform(true).await {
-            cors(&mut response, info.origin(), true);
-            return response;
-        }
+        cors(&mut response, info.origin(), true);
+        return response;
     }
     let origin = info.origin().map(str::to_string);
     let mut realms = state.realms();

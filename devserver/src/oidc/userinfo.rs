@@ -54,11 +54,9 @@ async fn userinfo(
     info: &RequestInfo,
     form_token: Option<String>,
 ) -> Response {
-    if let Some(action) = state.faults.take("userinfo", realm_name, None) {
-        if let Some(mut response) = action.perform(true).await {
-            cors(&mut response, info.origin(), true);
-            return response;
-        }
+    if let Some(mut response) = state.faults.inject_api("userinfo", realm_name, None).await {
+        cors(&mut response, info.origin(), true);
+        return response;
     }
     let now = state.now();
     let realms = state.realms();
