@@ -12,7 +12,7 @@ use axum::Json;
 use serde_json::{json, Value};
 
 use crate::model::{Client, Realm};
-use crate::util::b64_decode;
+use crate::util::{b64_decode, form_decode, pair_value};
 
 /// Where a request came from and which host it addressed.
 #[derive(Clone, Debug)]
@@ -261,7 +261,7 @@ pub fn authenticate_client(
     realm: &Realm,
     form: &[(String, String)],
 ) -> ClientAuth {
-    let field = |name: &str| form.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
+    let field = |name: &str| pair_value(form, name).map(str::to_string);
     let basic = info.basic_credentials();
     let client_id = basic
         .as_ref()
@@ -294,18 +294,17 @@ pub fn authenticate_client(
     ClientAuth::Ok(client.clone())
 }
 
+/// One parameter of a decoded query or form; an empty value counts as absent.
 pub fn form_field<'a>(form: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    form.iter()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.as_str())
-        .filter(|v| !v.is_empty())
+    pair_value(form, name).filter(|v| !v.is_empty())
+}
+
+/// Like [`form_field`], owned.
+pub fn param(params: &[(String, String)], name: &str) -> Option<String> {
+    form_field(params, name).map(str::to_string)
 }
 
 /// One field of a form body.
 pub fn form_decode_body(body: &str, name: &str) -> Option<String> {
-    crate::util::form_decode(body)
-        .into_iter()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v)
-        .filter(|v| !v.is_empty())
+    param(&form_decode(body), name)
 }

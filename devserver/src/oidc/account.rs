@@ -16,7 +16,7 @@ use crate::http::{
 use crate::model::User;
 use crate::pages;
 use crate::state::Shared;
-use crate::util::form_decode;
+use crate::util::{form_decode, pair_value};
 
 pub async fn preflight(info: RequestInfo) -> Response {
     cors_preflight(&info, "GET, POST, OPTIONS")
@@ -82,12 +82,7 @@ pub async fn account(
     let keys = state.keys();
     if !info.accepts_json() {
         let params = form_decode(query.as_deref().unwrap_or_default());
-        let get = |name: &str| {
-            params
-                .iter()
-                .find(|(k, _)| k == name)
-                .map(|(_, v)| v.clone())
-        };
+        let get = |name: &str| pair_value(&params, name).map(str::to_string);
         let user = match sso_session(realm, &keys, &info, now) {
             Sso::Active(sid) => realm
                 .sessions

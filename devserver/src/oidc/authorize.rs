@@ -9,7 +9,7 @@ use axum::response::Response;
 
 use super::{attach_client, expired_sso_cookies, sso_cookies, sso_session, Sso};
 use crate::events::EventBuilder;
-use crate::http::{add_header, html, realm_not_found, redirect, RequestInfo};
+use crate::http::{add_header, html, param, realm_not_found, redirect, RequestInfo};
 use crate::keys::KeySet;
 use crate::model::Realm;
 use crate::pages;
@@ -45,14 +45,6 @@ pub async fn registrations(
 ) -> Response {
     let params = form_decode(query.as_deref().unwrap_or_default());
     authorize(&state, &realm, &params, &info, true).await
-}
-
-fn param(params: &[(String, String)], name: &str) -> Option<String> {
-    params
-        .iter()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.clone())
-        .filter(|v| !v.is_empty())
 }
 
 pub fn realm_title(realm: &Realm) -> String {

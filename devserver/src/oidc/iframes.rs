@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 use crate::http::{realm_not_found, RequestInfo};
 use crate::pages;
 use crate::state::Shared;
-use crate::util::{form_decode, origin_of};
+use crate::util::{form_decode, origin_of, pair_value};
 
 /// An iframe page: framable from anywhere, never cached, with Keycloak's P3P header.
 fn iframe_page(body: &'static str) -> Response {
@@ -67,13 +67,7 @@ pub async fn login_status_init(
         return response;
     }
     let params = form_decode(query.as_deref().unwrap_or_default());
-    let get = |name: &str| {
-        params
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.clone())
-            .unwrap_or_default()
-    };
+    let get = |name: &str| pair_value(&params, name).unwrap_or_default().to_string();
     let (client_id, origin) = (get("client_id"), get("origin"));
     let realms = state.realms();
     let Some(realm) = realms.get(&realm_name) else {

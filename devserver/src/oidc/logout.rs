@@ -10,7 +10,7 @@ use serde_json::Value;
 use super::authorize::{error_page, realm_title};
 use super::{expired_sso_cookies, sso_session, Sso};
 use crate::events::EventBuilder;
-use crate::http::{add_header, html, realm_not_found, redirect, RequestInfo};
+use crate::http::{add_header, html, param, realm_not_found, redirect, RequestInfo};
 use crate::model::Realm;
 use crate::pages;
 use crate::state::Shared;
@@ -38,14 +38,6 @@ pub async fn logout_post(
     body: String,
 ) -> Response {
     logout(&state, &realm, &form_decode(&body), &info).await
-}
-
-fn param(params: &[(String, String)], name: &str) -> Option<String> {
-    params
-        .iter()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.clone())
-        .filter(|v| !v.is_empty())
 }
 
 /// Ends a user session and emits LOGOUT.
