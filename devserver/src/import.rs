@@ -299,11 +299,7 @@ pub fn ensure_service_account_users(realm: &mut Realm, now_ms: u64) {
         .map(|c| c.client_id.clone())
         .collect();
     for client_id in wanted {
-        let exists = realm
-            .users
-            .iter()
-            .any(|u| u.service_account_client.as_deref() == Some(client_id.as_str()));
-        if !exists {
+        if realm.service_account_user(&client_id).is_none() {
             let mut user = User::new(&format!("service-account-{client_id}"), now_ms);
             user.service_account_client = Some(client_id);
             realm.users.push(user);

@@ -453,6 +453,13 @@ impl Realm {
         self.users.iter().find(|u| u.username == wanted)
     }
 
+    /// The `service-account-{clientId}` user of a client with service accounts.
+    pub fn service_account_user(&self, client_id: &str) -> Option<&User> {
+        self.users
+            .iter()
+            .find(|u| u.service_account_client.as_deref() == Some(client_id))
+    }
+
     /// Emails are kept lower-cased, so the lookup ignores case.
     pub fn user_by_email(&self, email: &str) -> Option<&User> {
         let wanted = email.to_lowercase();

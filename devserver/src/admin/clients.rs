@@ -163,14 +163,10 @@ pub async fn service_account_user(
     let realms = state.realms();
     let realm = find_realm(&realms, &realm)?;
     let client = find_client(realm, &id)?;
-    match realm
-        .users
-        .iter()
-        .find(|u| u.service_account_client.as_deref() == Some(client.client_id.as_str()))
-    {
-        Some(user) => Ok(Json(user_rep(user)).into_response()),
-        None => Err(bad_request("Service account not enabled for the client")),
-    }
+    let user = realm
+        .service_account_user(&client.client_id)
+        .ok_or_else(|| bad_request("Service account not enabled for the client"))?;
+    Ok(Json(user_rep(user)).into_response())
 }
 
 pub async fn list_roles(

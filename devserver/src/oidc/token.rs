@@ -119,6 +119,26 @@ fn rejected(
     fail(StatusCode::BAD_REQUEST, error, description)
 }
 
+/// The scopes a password or client-credentials request asks for in its `scope` field. An unknown
+/// one is an `invalid_scope` error, recorded on the grant's event as `invalid_request`.
+fn requested_scopes(
+    state: &Shared,
+    client: &Client,
+    form: &[(String, String)],
+    event: &EventBuilder,
+) -> Result<Vec<String>, Failure> {
+    let scope = form_field(form, "scope").unwrap_or_default();
+    resolve_scopes(client, scope).map_err(|message| {
+        rejected(
+            state,
+            event.clone(),
+            "invalid_request",
+            "invalid_scope",
+            &message,
+        )
+    })
+}
+
 /// What a grant hands out tokens for.
 struct Granted<'a> {
     user: &'a User,
@@ -496,14 +516,7 @@ fn password(
             "Client not allowed for direct access grants",
         ));
     }
-    let scope = form_field(form, "scope").unwrap_or_default().to_string();
-    let scopes = match resolve_scopes(client, &scope) {
-        Ok(scopes) => scopes,
-        Err(message) => {
-            state.emit(base.error("invalid_request"));
-            return Err(fail(StatusCode::BAD_REQUEST, "invalid_scope", &message));
-        }
-    };
+    let scopes = requested_scopes(state, client, form, &base)?;
     let password = form_field(form, "password").unwrap_or_default();
     let user = realm.user_for_login(&username).cloned();
     let user = match user {
@@ -588,12 +601,7 @@ fn client_credentials(
             "Client not enabled to retrieve service account",
         ));
     }
-    let Some(user) = realm
-        .users
-        .iter()
-        .find(|u| u.service_account_client.as_deref() == Some(client.client_id.as_str()))
-        .cloned()
-    else {
+    let Some(user) = realm.service_account_user(&client.client_id).cloned() else {
         state.emit(base.error("user_not_found"));
         return Err(fail(
             StatusCode::BAD_REQUEST,
@@ -601,14 +609,7 @@ fn client_credentials(
             "Service account user not found",
         ));
     };
-    let scope = form_field(form, "scope").unwrap_or_default().to_string();
-    let scopes = match resolve_scopes(client, &scope) {
-        Ok(scopes) => scopes,
-        Err(message) => {
-            state.emit(base.error("invalid_request"));
-            return Err(fail(StatusCode::BAD_REQUEST, "invalid_scope", &message));
-        }
-    };
+    let scopes = requested_scopes(state, client, form, &base)?;
     let granted = Granted {
         user: &user,
         session: None,
