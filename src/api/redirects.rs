@@ -95,9 +95,13 @@ impl Engine {
         let secrets = draw_secrets().map_err(|e| self.err(&e))?;
         let now = now_ms();
         // A custom adapter's redirect URI is final: as the option, it wins over the others.
+        let adapter_uri = match self.adapter() {
+            Some(_) => Some(self.redirect_uri(raw, None)?),
+            None => None,
+        };
         let mut login = login;
-        if self.adapter().is_some() {
-            login.redirect_uri = Some(self.redirect_uri(raw, None)?);
+        if adapter_uri.is_some() {
+            login.redirect_uri = adapter_uri.as_deref();
         }
         let href = current_url();
         let request = self
@@ -106,7 +110,7 @@ impl Engine {
             })
             .map_err(|e| self.err(&e))?;
         self.store()
-            .add(&request.record.state, &request.record.to_json(), |value| {
+            .add(&secrets.state, &request.record, |value| {
                 !is_stale_entry(value, now)
             })
             .map_err(|e| self.err(&e))?;
@@ -145,10 +149,9 @@ impl Engine {
 
     /// What a logout sends.
     fn logout_request(&self, raw: &JsValue) -> Result<LogoutRequest, JsValue> {
-        let options = to_value(raw)
-            .and_then(|v| LogoutOptions::from_value(&v))
-            .map_err(|e| self.err(&e))?;
-        let redirect = self.redirect_uri(raw, options.redirect_uri.as_deref())?;
+        let value = to_value(raw).map_err(|e| self.err(&e))?;
+        let options = LogoutOptions::from_value(&value).map_err(|e| self.err(&e))?;
+        let redirect = self.redirect_uri(raw, options.redirect_uri)?;
         self.with_config(|config, state| {
             let endpoint = config.endpoints.logout()?;
             let id_token = state.tokens.id_token.as_ref().map(|t| t.raw());
@@ -202,10 +205,9 @@ impl Engine {
 
     /// `createAccountUrl(options)`: the account console (Keycloak only).
     pub fn create_account_url(&self, raw: &JsValue) -> Result<String, JsValue> {
-        let options = to_value(raw)
-            .and_then(|v| AccountOptions::from_value(&v))
-            .map_err(|e| self.err(&e))?;
-        let redirect = self.redirect_uri(raw, options.redirect_uri.as_deref())?;
+        let value = to_value(raw).map_err(|e| self.err(&e))?;
+        let options = AccountOptions::from_value(&value).map_err(|e| self.err(&e))?;
+        let redirect = self.redirect_uri(raw, options.redirect_uri)?;
         self.with_config(|config, _| {
             urls::account_url(config.endpoints.realm_url(), &config.client_id, &redirect)
         })

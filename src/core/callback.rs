@@ -265,6 +265,55 @@ pub struct CallbackRecord {
     pub app_fragment: Option<String>,
 }
 
+/// A [`CallbackRecord`] made of borrowed parts, to be written without copying them.
+#[derive(Debug, Clone, Copy)]
+pub struct RecordRef<'a> {
+    pub state: &'a str,
+    pub nonce: &'a str,
+    pub redirect_uri: &'a str,
+    pub login_options: Option<&'a Value>,
+    pub prompt: Option<&'a str>,
+    pub pkce_code_verifier: Option<&'a str>,
+    pub expires: f64,
+    pub app_fragment: Option<&'a str>,
+}
+
+impl RecordRef<'_> {
+    /// The record's JSON: keycloak-js's members in its order, then `appFragment`. Absent
+    /// optional members are left out.
+    pub fn to_json(&self) -> String {
+        let mut out = String::with_capacity(256);
+        out.push_str("{\"state\":");
+        json::write_string(self.state, &mut out);
+        out.push_str(",\"nonce\":");
+        json::write_string(self.nonce, &mut out);
+        out.push_str(",\"redirectUri\":");
+        json::write_string(self.redirect_uri, &mut out);
+        if let Some(options) = self.login_options {
+            out.push_str(",\"loginOptions\":");
+            options.write_json(&mut out);
+        }
+        let optional = [
+            (",\"prompt\":", self.prompt),
+            (",\"pkceCodeVerifier\":", self.pkce_code_verifier),
+        ];
+        for (member, value) in optional {
+            if let Some(value) = value {
+                out.push_str(member);
+                json::write_string(value, &mut out);
+            }
+        }
+        out.push_str(",\"expires\":");
+        super::number::write(self.expires, &mut out);
+        if let Some(fragment) = self.app_fragment {
+            out.push_str(",\"appFragment\":");
+            json::write_string(fragment, &mut out);
+        }
+        out.push('}');
+        out
+    }
+}
+
 fn unreadable() -> Error {
     Error::new(
         ErrorCode::InvalidState,
@@ -282,28 +331,17 @@ impl CallbackRecord {
     }
 
     pub fn to_json(&self) -> String {
-        let mut members: Vec<(String, Value)> = vec![
-            ("state".into(), Value::from(self.state.as_str())),
-            ("nonce".into(), Value::from(self.nonce.as_str())),
-            (
-                "redirectUri".into(),
-                Value::from(self.redirect_uri.as_str()),
-            ),
-        ];
-        if let Some(options) = &self.login_options {
-            members.push(("loginOptions".into(), options.clone()));
+        RecordRef {
+            state: &self.state,
+            nonce: &self.nonce,
+            redirect_uri: &self.redirect_uri,
+            login_options: self.login_options.as_ref(),
+            prompt: self.prompt.as_deref(),
+            pkce_code_verifier: self.pkce_code_verifier.as_deref(),
+            expires: self.expires,
+            app_fragment: self.app_fragment.as_deref(),
         }
-        if let Some(prompt) = &self.prompt {
-            members.push(("prompt".into(), Value::from(prompt.as_str())));
-        }
-        if let Some(verifier) = &self.pkce_code_verifier {
-            members.push(("pkceCodeVerifier".into(), Value::from(verifier.as_str())));
-        }
-        members.push(("expires".into(), Value::from(self.expires)));
-        if let Some(fragment) = &self.app_fragment {
-            members.push(("appFragment".into(), Value::from(fragment.as_str())));
-        }
-        Value::Object(members).to_json()
+        .to_json()
     }
 
     pub fn from_json(text: &str) -> Result<Self, Error> {

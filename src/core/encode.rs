@@ -97,13 +97,54 @@ pub fn form_decode(input: &str) -> String {
     }
     match String::from_utf8(out) {
         Ok(s) => s,
-        Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+        Err(e) => utf8_lossy(e.as_bytes()),
+    }
+}
+
+/// `String::from_utf8_lossy`, by way of `from_utf8` (which the crate has anyway): every
+/// maximal invalid sequence becomes one U+FFFD, as in the WHATWG decoder.
+pub fn utf8_lossy(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len());
+    let mut rest = bytes;
+    loop {
+        match std::str::from_utf8(rest) {
+            Ok(valid) => {
+                out.push_str(valid);
+                return out;
+            }
+            Err(e) => {
+                let (valid, invalid) = rest.split_at_checked(e.valid_up_to()).unwrap_or((rest, &[]));
+                out.push_str(std::str::from_utf8(valid).unwrap_or_default());
+                out.push('\u{FFFD}');
+                // No error length: the input ends inside a sequence.
+                let skip = e.error_len().unwrap_or(invalid.len());
+                rest = invalid.get(skip..).unwrap_or_default();
+            }
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lossy_utf8_is_the_standard_library_s() {
+        let cases: [&[u8]; 9] = [
+            b"",
+            b"plain",
+            b"caf\xc3\xa9",
+            b"\xff",
+            b"a\xffb\xfe",
+            b"\xe2\x82",
+            b"x\xe2\x82",
+            b"\xf0\x9f\x98\x80\xf0\x9f",
+            b"\xed\xa0\x80z\xc0\xaf",
+        ];
+        for bytes in cases {
+            assert_eq!(utf8_lossy(bytes), String::from_utf8_lossy(bytes), "{bytes:?}");
+        }
+    }
 
     #[test]
     fn encode_uri_component_matches_javascript() {

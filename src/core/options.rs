@@ -158,13 +158,18 @@ fn given<'a>(options: &'a Value, name: &str) -> Option<&'a Value> {
 }
 
 /// A string option; "" counts as not given.
-fn string(options: &Value, name: &str) -> Result<Option<String>, Error> {
+fn string<'a>(options: &'a Value, name: &str) -> Result<Option<&'a str>, Error> {
     match given(options, name) {
         None => Ok(None),
         Some(Value::String(s)) if s.is_empty() => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(Value::String(s)) => Ok(Some(s)),
         Some(_) => Err(invalid(name)),
     }
+}
+
+/// A string option kept beyond the options object.
+fn owned(options: &Value, name: &str) -> Result<Option<String>, Error> {
+    string(options, name).map(|s| s.map(str::to_owned))
 }
 
 fn boolean(options: &Value, name: &str) -> Result<Option<bool>, Error> {
@@ -295,11 +300,11 @@ impl InitOptions {
             init.flow = flow;
         }
         init.time_skew = number(options, "timeSkew")?;
-        init.token = string(options, "token")?;
-        init.refresh_token = string(options, "refreshToken")?;
-        init.id_token = string(options, "idToken")?;
-        init.redirect_uri = string(options, "redirectUri")?;
-        init.silent_check_sso_redirect_uri = string(options, "silentCheckSsoRedirectUri")?;
+        init.token = owned(options, "token")?;
+        init.refresh_token = owned(options, "refreshToken")?;
+        init.id_token = owned(options, "idToken")?;
+        init.redirect_uri = owned(options, "redirectUri")?;
+        init.silent_check_sso_redirect_uri = owned(options, "silentCheckSsoRedirectUri")?;
         if let Some(v) = boolean(options, "silentCheckSsoFallback")? {
             init.silent_check_sso_fallback = v;
         }
@@ -327,14 +332,14 @@ impl InitOptions {
         )? {
             init.logout_method = method;
         }
-        init.scope = string(options, "scope")?;
+        init.scope = owned(options, "scope")?;
         if let Some(v) = number(options, "messageReceiveTimeout")? {
             // keycloak-js keeps the default for values that are not positive.
             if v > 0.0 {
                 init.message_receive_timeout = v;
             }
         }
-        init.locale = string(options, "locale")?;
+        init.locale = owned(options, "locale")?;
         Ok(init)
     }
 
@@ -354,27 +359,28 @@ impl InitOptions {
     }
 }
 
-/// The options of `login()`, `createLoginUrl()`, `register()` and `createRegisterUrl()`.
+/// The options of `login()`, `createLoginUrl()`, `register()` and `createRegisterUrl()`,
+/// borrowed from the options object.
 #[derive(Debug, Clone, PartialEq, Default)]
-pub struct LoginOptions {
-    pub scope: Option<String>,
-    pub redirect_uri: Option<String>,
+pub struct LoginOptions<'a> {
+    pub scope: Option<&'a str>,
+    pub redirect_uri: Option<&'a str>,
     /// `none`, `login`, `consent` or whatever else the server understands.
-    pub prompt: Option<String>,
+    pub prompt: Option<&'a str>,
     /// `register` picks the registration endpoint; anything else is sent as `kc_action`.
-    pub action: Option<String>,
+    pub action: Option<&'a str>,
     /// Seconds; 0 is sent.
     pub max_age: Option<f64>,
-    pub login_hint: Option<String>,
+    pub login_hint: Option<&'a str>,
     /// The `acr` claim request, usually `{ values: [...], essential: bool }`, sent verbatim.
-    pub acr: Option<Value>,
-    pub acr_values: Option<String>,
-    pub idp_hint: Option<String>,
-    pub locale: Option<String>,
+    pub acr: Option<&'a Value>,
+    pub acr_values: Option<&'a str>,
+    pub idp_hint: Option<&'a str>,
+    pub locale: Option<&'a str>,
 }
 
-impl LoginOptions {
-    pub fn from_value(options: &Value) -> Result<Self, Error> {
+impl<'a> LoginOptions<'a> {
+    pub fn from_value(options: &'a Value) -> Result<Self, Error> {
         check_object(options, "login options")?;
         Ok(LoginOptions {
             scope: string(options, "scope")?,
@@ -383,7 +389,7 @@ impl LoginOptions {
             action: string(options, "action")?,
             max_age: number(options, "maxAge")?,
             login_hint: string(options, "loginHint")?,
-            acr: given(options, "acr").filter(|v| v.is_truthy()).cloned(),
+            acr: given(options, "acr").filter(|v| v.is_truthy()),
             acr_values: string(options, "acrValues")?,
             idp_hint: string(options, "idpHint")?,
             locale: string(options, "locale")?,
@@ -392,7 +398,7 @@ impl LoginOptions {
 
     /// Whether this login goes to the registration page.
     pub fn is_register(&self) -> bool {
-        self.action.as_deref() == Some("register")
+        self.action == Some("register")
     }
 }
 
@@ -409,14 +415,14 @@ pub fn register_options(options: &Value) -> Value {
 
 /// The options of `logout()` and `createLogoutUrl()`.
 #[derive(Debug, Clone, PartialEq, Default)]
-pub struct LogoutOptions {
-    pub redirect_uri: Option<String>,
+pub struct LogoutOptions<'a> {
+    pub redirect_uri: Option<&'a str>,
     /// None: the `logoutMethod` given to `init()`.
     pub logout_method: Option<LogoutMethod>,
 }
 
-impl LogoutOptions {
-    pub fn from_value(options: &Value) -> Result<Self, Error> {
+impl<'a> LogoutOptions<'a> {
+    pub fn from_value(options: &'a Value) -> Result<Self, Error> {
         check_object(options, "logout options")?;
         Ok(LogoutOptions {
             redirect_uri: string(options, "redirectUri")?,
@@ -431,12 +437,12 @@ impl LogoutOptions {
 
 /// The options of `createAccountUrl()`.
 #[derive(Debug, Clone, PartialEq, Default)]
-pub struct AccountOptions {
-    pub redirect_uri: Option<String>,
+pub struct AccountOptions<'a> {
+    pub redirect_uri: Option<&'a str>,
 }
 
-impl AccountOptions {
-    pub fn from_value(options: &Value) -> Result<Self, Error> {
+impl<'a> AccountOptions<'a> {
+    pub fn from_value(options: &'a Value) -> Result<Self, Error> {
         check_object(options, "account options")?;
         Ok(AccountOptions {
             redirect_uri: string(options, "redirectUri")?,
@@ -695,8 +701,9 @@ mod tests {
         );
     }
 
-    fn login(json: &str) -> Result<LoginOptions, Error> {
-        LoginOptions::from_value(&parse(json).unwrap())
+    fn login(json: &str) -> Result<LoginOptions<'static>, Error> {
+        // Leaked: the options borrow from the parsed value, which a test keeps to its end.
+        LoginOptions::from_value(Box::leak(Box::new(parse(json).unwrap())))
     }
 
     #[test]
@@ -707,20 +714,20 @@ mod tests {
                 "acrValues":"2","idpHint":"github","locale":"fr","cordovaOptions":{"zoom":"no"}}"#,
         )
         .unwrap();
-        assert_eq!(o.scope.as_deref(), Some("phone"));
-        assert_eq!(o.redirect_uri.as_deref(), Some("http://app/x"));
-        assert_eq!(o.prompt.as_deref(), Some("login"));
-        assert_eq!(o.action.as_deref(), Some("UPDATE_PASSWORD"));
+        assert_eq!(o.scope, Some("phone"));
+        assert_eq!(o.redirect_uri, Some("http://app/x"));
+        assert_eq!(o.prompt, Some("login"));
+        assert_eq!(o.action, Some("UPDATE_PASSWORD"));
         assert!(!o.is_register());
         assert_eq!(o.max_age, Some(0.0));
-        assert_eq!(o.login_hint.as_deref(), Some("alice"));
+        assert_eq!(o.login_hint, Some("alice"));
         assert_eq!(
-            o.acr.as_ref().map(Value::to_json).as_deref(),
+            o.acr.map(Value::to_json).as_deref(),
             Some(r#"{"values":["gold"],"essential":true}"#)
         );
-        assert_eq!(o.acr_values.as_deref(), Some("2"));
-        assert_eq!(o.idp_hint.as_deref(), Some("github"));
-        assert_eq!(o.locale.as_deref(), Some("fr"));
+        assert_eq!(o.acr_values, Some("2"));
+        assert_eq!(o.idp_hint, Some("github"));
+        assert_eq!(o.locale, Some("fr"));
 
         assert_eq!(login("null").unwrap(), LoginOptions::default());
         assert_eq!(login("{}").unwrap(), LoginOptions::default());
@@ -766,11 +773,9 @@ mod tests {
 
     #[test]
     fn logout_and_account_options() {
-        let o = LogoutOptions::from_value(
-            &parse(r#"{"redirectUri":"http://app/bye","logoutMethod":"POST"}"#).unwrap(),
-        )
-        .unwrap();
-        assert_eq!(o.redirect_uri.as_deref(), Some("http://app/bye"));
+        let raw = parse(r#"{"redirectUri":"http://app/bye","logoutMethod":"POST"}"#).unwrap();
+        let o = LogoutOptions::from_value(&raw).unwrap();
+        assert_eq!(o.redirect_uri, Some("http://app/bye"));
         assert_eq!(o.logout_method, Some(LogoutMethod::Post));
         assert_eq!(
             LogoutOptions::from_value(&Value::Null).unwrap(),
@@ -780,9 +785,9 @@ mod tests {
             LogoutOptions::from_value(&parse(r#"{"logoutMethod":"PUT"}"#).unwrap()).unwrap_err();
         assert_eq!(err.message, "Invalid value for logoutMethod");
 
-        let a = AccountOptions::from_value(&parse(r#"{"redirectUri":"http://app/"}"#).unwrap())
-            .unwrap();
-        assert_eq!(a.redirect_uri.as_deref(), Some("http://app/"));
+        let raw = parse(r#"{"redirectUri":"http://app/"}"#).unwrap();
+        let a = AccountOptions::from_value(&raw).unwrap();
+        assert_eq!(a.redirect_uri, Some("http://app/"));
         assert_eq!(
             AccountOptions::from_value(&Value::Null).unwrap(),
             AccountOptions::default()

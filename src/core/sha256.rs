@@ -83,8 +83,9 @@ pub fn digest(data: &[u8]) -> [u8; 32] {
         compress(&mut state, &block);
     }
     let mut out = [0u8; 32];
-    for (chunk, word) in out.chunks_exact_mut(4).zip(state) {
-        chunk.copy_from_slice(&word.to_be_bytes());
+    for (byte, i) in out.iter_mut().zip(0..) {
+        let word = state.get(i / 4).copied().unwrap_or(0);
+        *byte = (word >> (24 - 8 * (i % 4))) as u8;
     }
     out
 }

@@ -6,7 +6,7 @@
 //! inside the authorization response's fragment and breaks it. We send the URL without the
 //! fragment and keep the fragment in the callback record, to put it back after the callback.
 
-use super::callback::CallbackRecord;
+use super::callback::{CallbackRecord, RecordRef};
 use super::config::Config;
 use super::encode::push_form_encoded;
 use super::error::{Error, ErrorCode};
@@ -103,7 +103,7 @@ pub struct AuthorizationRequest<'a> {
     pub scope: Option<&'a str>,
     /// None when `useNonce` is false.
     pub nonce: Option<&'a str>,
-    pub options: &'a LoginOptions,
+    pub options: &'a LoginOptions<'a>,
     /// None when `pkceMethod` is false.
     pub code_challenge: Option<&'a str>,
 }
@@ -121,7 +121,7 @@ pub fn authorization_url(request: &AuthorizationRequest) -> String {
     if let Some(nonce) = request.nonce {
         q.append("nonce", nonce);
     }
-    if let Some(prompt) = &options.prompt {
+    if let Some(prompt) = options.prompt {
         q.append("prompt", prompt);
     }
     if let Some(max_age) = options.max_age {
@@ -129,22 +129,22 @@ pub fn authorization_url(request: &AuthorizationRequest) -> String {
         super::number::write(max_age, &mut text);
         q.append("max_age", &text);
     }
-    if let Some(hint) = &options.login_hint {
+    if let Some(hint) = options.login_hint {
         q.append("login_hint", hint);
     }
-    if let Some(hint) = &options.idp_hint {
+    if let Some(hint) = options.idp_hint {
         q.append("kc_idp_hint", hint);
     }
-    if let Some(action) = options.action.as_deref().filter(|a| *a != "register") {
+    if let Some(action) = options.action.filter(|a| *a != "register") {
         q.append("kc_action", action);
     }
-    if let Some(locale) = &options.locale {
+    if let Some(locale) = options.locale {
         q.append("ui_locales", locale);
     }
-    if let Some(acr) = &options.acr {
+    if let Some(acr) = options.acr {
         q.append("claims", &claims_parameter(acr));
     }
-    if let Some(values) = &options.acr_values {
+    if let Some(values) = options.acr_values {
         q.append("acr_values", values);
     }
     if let Some(challenge) = request.code_challenge {
@@ -178,12 +178,12 @@ impl LoginSecrets {
     }
 }
 
-/// A login ready to go: navigate to `url` after storing `record` under
-/// `record.storage_key()`.
+/// A login ready to go: navigate to `url` after storing `record` (a [`CallbackRecord`]'s
+/// JSON) under the state's key.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LoginRequest {
     pub url: String,
-    pub record: CallbackRecord,
+    pub record: String,
 }
 
 /// `createLoginUrl(options)`: the URL and the callback record to store.
@@ -205,7 +205,7 @@ pub fn prepare_login(
         config.endpoints.authorize()?
     };
     let chosen = pick_redirect_uri(
-        options.redirect_uri.as_deref(),
+        options.redirect_uri,
         init.redirect_uri.as_deref(),
         current_url,
     );
@@ -220,21 +220,22 @@ pub fn prepare_login(
         state: &secrets.state,
         response_mode: init.response_mode,
         flow: init.flow,
-        scope: options.scope.as_deref().or(init.scope.as_deref()),
+        scope: options.scope.or(init.scope.as_deref()),
         nonce: init.use_nonce.then_some(secrets.nonce.as_str()),
         options,
         code_challenge: code_challenge.as_deref(),
     });
-    let record = CallbackRecord {
-        state: secrets.state.clone(),
-        nonce: secrets.nonce.clone(),
-        redirect_uri: redirect_uri.to_owned(),
-        login_options: Some(raw_options.clone()).filter(Value::is_object),
-        prompt: options.prompt.clone(),
-        pkce_code_verifier: init.pkce.then(|| secrets.code_verifier.clone()),
+    let record = RecordRef {
+        state: &secrets.state,
+        nonce: &secrets.nonce,
+        redirect_uri,
+        login_options: Some(raw_options).filter(|v| v.is_object()),
+        prompt: options.prompt,
+        pkce_code_verifier: init.pkce.then_some(secrets.code_verifier.as_str()),
         expires: now_ms + CallbackRecord::LIFETIME_MS,
-        app_fragment: app_fragment.filter(|f| !f.is_empty()).map(str::to_owned),
-    };
+        app_fragment: app_fragment.filter(|f| !f.is_empty()),
+    }
+    .to_json();
     Ok(LoginRequest { url, record })
 }
 
@@ -369,16 +370,14 @@ mod tests {
 
     #[test]
     fn every_login_option_in_keycloak_js_order() {
-        let options = LoginOptions::from_value(
-            &parse(
-                r#"{"scope":"ignored-here","redirectUri":"ignored-here","prompt":"login",
-                    "action":"UPDATE_PASSWORD","maxAge":3600,"loginHint":"alice@example.com",
-                    "acr":{"values":["gold","silver"],"essential":true},"acrValues":"urn:mfa",
-                    "idpHint":"github","locale":"de en"}"#,
-            )
-            .unwrap(),
+        let raw = parse(
+            r#"{"scope":"ignored-here","redirectUri":"ignored-here","prompt":"login",
+                "action":"UPDATE_PASSWORD","maxAge":3600,"loginHint":"alice@example.com",
+                "acr":{"values":["gold","silver"],"essential":true},"acrValues":"urn:mfa",
+                "idpHint":"github","locale":"de en"}"#,
         )
         .unwrap();
+        let options = LoginOptions::from_value(&raw).unwrap();
         let mut req = request(&options);
         req.scope = Some("email profile");
         req.flow = Flow::Hybrid;
@@ -445,7 +444,7 @@ mod tests {
     #[test]
     fn register_action_is_not_sent_as_kc_action() {
         let options = LoginOptions {
-            action: Some("register".into()),
+            action: Some("register"),
             ..LoginOptions::default()
         };
         assert!(!authorization_url(&request(&options)).contains("kc_action"));
@@ -569,7 +568,7 @@ mod tests {
         assert_eq!(challenge.1, pkce::code_challenge(&s.code_verifier));
         assert!(req.url.starts_with(&format!("{AUTH}?client_id=web&")));
 
-        let r = &req.record;
+        let r = CallbackRecord::from_json(&req.record).unwrap();
         assert_eq!(r.state, s.state);
         assert_eq!(r.nonce, s.nonce);
         assert_eq!(r.redirect_uri, "http://app/page?x=1");
@@ -620,11 +619,12 @@ mod tests {
         assert_eq!(p[3].1, "query");
         assert_eq!(p[4].1, "id_token token");
         assert_eq!(p[5].1, "openid email");
-        assert_eq!(req.record.pkce_code_verifier, None);
-        assert_eq!(req.record.login_options, None);
-        assert_eq!(req.record.prompt, None);
+        let record = CallbackRecord::from_json(&req.record).unwrap();
+        assert_eq!(record.pkce_code_verifier, None);
+        assert_eq!(record.login_options, None);
+        assert_eq!(record.prompt, None);
         // An empty fragment is nothing to restore.
-        assert_eq!(req.record.app_fragment, None);
+        assert_eq!(record.app_fragment, None);
     }
 
     #[test]
@@ -647,7 +647,8 @@ mod tests {
         let p = params(&req.url);
         assert_eq!(p[1].1, "http://app/opt");
         assert_eq!(p[5].1, "phone openid");
-        assert_eq!(req.record.redirect_uri, "http://app/opt");
+        let record = CallbackRecord::from_json(&req.record).unwrap();
+        assert_eq!(record.redirect_uri, "http://app/opt");
     }
 
     #[test]
@@ -669,8 +670,9 @@ mod tests {
         ));
         assert!(!req.url.contains("kc_action"));
         assert!(req.url.contains("&ui_locales=fr&"));
+        let record = CallbackRecord::from_json(&req.record).unwrap();
         assert_eq!(
-            req.record.login_options.as_ref().unwrap().get_str("action"),
+            record.login_options.as_ref().unwrap().get_str("action"),
             Some("register")
         );
     }
@@ -726,11 +728,8 @@ mod tests {
         );
         let silent = silent_check_sso_options("http://app/silent.html");
         let parsed = LoginOptions::from_value(&silent).unwrap();
-        assert_eq!(parsed.prompt.as_deref(), Some("none"));
-        assert_eq!(
-            parsed.redirect_uri.as_deref(),
-            Some("http://app/silent.html")
-        );
+        assert_eq!(parsed.prompt, Some("none"));
+        assert_eq!(parsed.redirect_uri, Some("http://app/silent.html"));
     }
 
     #[test]
