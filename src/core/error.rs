@@ -69,8 +69,12 @@ impl ErrorCode {
 pub const INVALID_STATUS_MESSAGE: &str = "Server responded with an invalid status.";
 
 /// An adapter error: a code, a message, and what the server said when it said something.
+/// Boxed, so that a `Result` carrying it stays small.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Error {
+pub struct Error(Box<ErrorData>);
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ErrorData {
     pub code: ErrorCode,
     pub message: String,
     /// The OAuth `error` value (e.g. `invalid_grant`, `login_required`).
@@ -81,15 +85,28 @@ pub struct Error {
     pub status: Option<u16>,
 }
 
+impl std::ops::Deref for Error {
+    type Target = ErrorData;
+    fn deref(&self) -> &ErrorData {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Error {
+    fn deref_mut(&mut self) -> &mut ErrorData {
+        &mut self.0
+    }
+}
+
 impl Error {
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        Error {
+        Error(Box::new(ErrorData {
             code,
             message: message.into(),
             error: None,
             error_description: None,
             status: None,
-        }
+        }))
     }
 
     /// An OAuth error reply: from the authorization callback (`status` None) or from an HTTP
@@ -99,13 +116,13 @@ impl Error {
             Some(description) if !description.is_empty() => description,
             _ => error,
         };
-        Error {
+        Error(Box::new(ErrorData {
             code: ErrorCode::ServerError,
             message: message.to_owned(),
             error: Some(error.to_owned()),
             error_description: error_description.map(str::to_owned),
             status,
-        }
+        }))
     }
 
     /// A non-2xx reply without an OAuth error body (keycloak-js's `NetworkError`).

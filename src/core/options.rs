@@ -462,7 +462,7 @@ mod tests {
     fn init_err(json: &str) -> String {
         let err = init(json).unwrap_err();
         assert_eq!(err.code, ErrorCode::InvalidOption, "{json}");
-        err.message
+        err.message.clone()
     }
 
     #[test]
