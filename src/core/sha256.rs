@@ -68,9 +68,9 @@ pub fn digest(data: &[u8]) -> [u8; 32] {
     let bit_length = (data.len() as u64).wrapping_mul(8).to_be_bytes();
     let padded_len = (data.len() + 8) / 64 * 64 + 64;
     let mut block = [0u8; 64];
-    for start in (0..padded_len).step_by(64) {
+    for block_index in 0..padded_len / 64 {
         for (i, slot) in block.iter_mut().enumerate() {
-            let at = start + i;
+            let at = block_index * 64 + i;
             *slot = match data.get(at) {
                 Some(&b) => b,
                 None if at == data.len() => 0x80,

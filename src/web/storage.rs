@@ -77,9 +77,9 @@ impl CallbackStore {
         let key = key_of(state);
         match self {
             CallbackStore::Local(storage) => {
-                sweep(storage, |value| !is_live(value));
+                sweep(storage, &|value| !is_live(value));
                 if storage.set_item(&key, record).is_err() {
-                    sweep(storage, |_| true);
+                    sweep(storage, &|_| true);
                     storage
                         .set_item(&key, record)
                         .map_err(|_| storage_error("The login state could not be stored: localStorage is full."))?;
@@ -114,7 +114,7 @@ impl CallbackStore {
         let key = key_of(state);
         match self {
             CallbackStore::Local(storage) => {
-                sweep(storage, |value| !is_live(value));
+                sweep(storage, &|value| !is_live(value));
                 let value = storage.get_item(&key).ok()??;
                 storage.remove_item(&key).ok()?;
                 Some(value)
@@ -142,7 +142,8 @@ pub fn find_cookie<'a>(cookies: &'a str, name: &str) -> Option<&'a str> {
 }
 
 /// Removes every callback entry whose value `dead` says is dead.
-fn sweep(storage: &Storage, dead: impl Fn(&str) -> bool) {
+/// (One copy in the binary: `dead` is a trait object, not a generic.)
+fn sweep(storage: &Storage, dead: &dyn Fn(&str) -> bool) {
     let count = storage.length().unwrap_or(0);
     let mut doomed = Vec::new();
     for index in 0..count {
