@@ -3,6 +3,8 @@
 //! the factory the wrapper passes in (so they are instances of the wrapper's `KeycloakError` and
 //! `NetworkError` classes).
 
+use std::cell::OnceCell;
+
 use js_sys::{Function, Object, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -21,8 +23,8 @@ extern "C" {
         this_arg: &JsValue,
         code: &str,
         message: &str,
-        error: Option<String>,
-        error_description: Option<String>,
+        error: Option<&str>,
+        error_description: Option<&str>,
         status: Option<u16>,
         response: &JsValue,
     ) -> JsValue;
@@ -38,32 +40,56 @@ extern "C" {
     pub(crate) fn report_error(error: &JsValue) -> Result<(), JsValue>;
 }
 
-/// The wrapper instance and its error factory.
+thread_local! {
+    /// The wrapper's error factory: one per module (every instance passes the same function),
+    /// so that a core error converts with a plain `?` wherever a JavaScript error is due.
+    static FACTORY: OnceCell<ErrorFactory> = const { OnceCell::new() };
+}
+
+/// A JavaScript error (`KeycloakError` or `NetworkError`) for a core error; `response` is the
+/// `Response` it came from.
+pub fn js_error(err: &Error, response: Option<&JsValue>) -> JsValue {
+    FACTORY.with(|factory| match factory.get() {
+        Some(factory) => factory.make(
+            &JsValue::UNDEFINED,
+            err.code.as_str(),
+            &err.message,
+            err.error.as_deref(),
+            err.error_description.as_deref(),
+            err.status,
+            response.unwrap_or(&JsValue::UNDEFINED),
+        ),
+        // Only before the first instance exists, which makes every error: not reached.
+        None => JsValue::from_str(&err.message),
+    })
+}
+
+impl From<Error> for JsValue {
+    fn from(err: Error) -> JsValue {
+        js_error(&err, None)
+    }
+}
+
+/// The wrapper instance.
 pub struct Host {
     object: Object,
-    factory: ErrorFactory,
 }
 
 impl Host {
     pub fn new(object: Object, factory: ErrorFactory) -> Self {
-        Host { object, factory }
+        FACTORY.with(|cell| {
+            let _ = cell.set(factory);
+        });
+        Host { object }
     }
 
     /// A JavaScript error for a core error; `response` is the `Response` it came from.
     pub fn error_with(&self, err: &Error, response: Option<&JsValue>) -> JsValue {
-        self.factory.make(
-            &JsValue::UNDEFINED,
-            err.code.as_str(),
-            &err.message,
-            err.error.clone(),
-            err.error_description.clone(),
-            err.status,
-            response.unwrap_or(&JsValue::UNDEFINED),
-        )
+        js_error(err, response)
     }
 
     pub fn error(&self, err: &Error) -> JsValue {
-        self.error_with(err, None)
+        js_error(err, None)
     }
 
     /// Sets a public property.

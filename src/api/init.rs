@@ -21,9 +21,7 @@ use crate::web::navigation;
 impl Engine {
     /// `init(options)`: resolves whether the user is authenticated, after `onReady`.
     pub async fn init(self: Rc<Self>, raw: JsValue) -> Result<bool, JsValue> {
-        let options = to_value(&raw)
-            .and_then(|v| InitOptions::from_value(&v))
-            .map_err(|e| self.err(&e))?;
+        let options = to_value(&raw).and_then(|v| InitOptions::from_value(&v))?;
         let adapter = if options.custom_adapter {
             Reflect::get(&raw, &JsValue::from_str("adapter"))
                 .ok()
@@ -91,7 +89,7 @@ impl Engine {
             (source.fetch_url(), state.init.message_receive_timeout)
         };
         let fetched = match fetch_url {
-            Some(url) => Some(fetch_json(self, &url, None, timeout).await?),
+            Some(url) => Some(fetch_json(&url, None, timeout).await?),
             None => None,
         };
         let (auth_server_url, realm, client_id) = {
@@ -99,7 +97,7 @@ impl Engine {
             let Phase::Configuring(source) = &state.phase else {
                 return Ok(());
             };
-            let config = source.resolve(fetched.as_ref()).map_err(|e| self.err(&e))?;
+            let config = source.resolve(fetched.as_ref())?;
             let published = (
                 config.auth_server_url.clone(),
                 config.realm.clone(),
@@ -153,8 +151,7 @@ impl Engine {
                 Some(&refresh_token),
                 id_token.as_deref(),
                 None,
-            )
-            .map_err(|e| self.err(&e))?;
+            )?;
             // With the session iframe, its answer decides; without it, a refresh checks the
             // tokens.
             if let Some(unchanged) = self.check_session().await? {
@@ -278,8 +275,7 @@ impl Engine {
         use_nonce: bool,
         stored_nonce: &str,
     ) -> Result<(), JsValue> {
-        self.set_tokens(token, refresh_token, id_token, Some(request_ms))
-            .map_err(|e| self.err(&e))?;
+        self.set_tokens(token, refresh_token, id_token, Some(request_ms))?;
         let checked = {
             let state = self.state.borrow();
             let claims = state.tokens.id_token.as_ref().map(|t| t.claims());
@@ -302,21 +298,19 @@ impl Engine {
         started: f64,
         use_nonce: bool,
     ) -> Result<(), JsValue> {
-        let (url, body, timeout) = self
-            .with_config(|config, state| {
-                Ok((
-                    config.endpoints.token()?.to_owned(),
-                    authorization_code_body(
-                        code,
-                        &config.client_id,
-                        &record.redirect_uri,
-                        record.pkce_code_verifier.as_deref(),
-                    ),
-                    state.init.message_receive_timeout,
-                ))
-            })
-            .map_err(|e| self.err(&e))?;
-        let reply = super::http::post_token(self, &url, &body, timeout).await?;
+        let (url, body, timeout) = self.with_config(|config, state| {
+            Ok((
+                config.endpoints.token()?.to_owned(),
+                authorization_code_body(
+                    code,
+                    &config.client_id,
+                    &record.redirect_uri,
+                    record.pkce_code_verifier.as_deref(),
+                ),
+                state.init.message_receive_timeout,
+            ))
+        })?;
+        let reply = super::http::post_token(&url, &body, timeout).await?;
         let response = parse_token_response(reply.status, &reply.body)
             .map_err(|e| self.host.error_with(&e, Some(&reply.response)))?;
         self.auth_success(

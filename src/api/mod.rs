@@ -83,13 +83,13 @@ impl KeycloakCore {
                     _ => e.userinfo().map(str::to_owned),
                 }
             })
-            .map_err(|e| engine.err(&e))
+            .map_err(JsValue::from)
     }
 
     pub fn login(&self, options: JsValue) -> Promise {
         let engine = self.engine.clone();
         promise(async move {
-            let value = convert::to_value(&options).map_err(|e| engine.err(&e))?;
+            let value = convert::to_value(&options)?;
             engine.login(value, options).await
         })
     }
@@ -98,7 +98,7 @@ impl KeycloakCore {
     pub fn create_login_url(&self, options: JsValue) -> Promise {
         let engine = self.engine.clone();
         promise(async move {
-            let value = convert::to_value(&options).map_err(|e| engine.err(&e))?;
+            let value = convert::to_value(&options)?;
             engine.create_login_url(&value, &options).map(JsValue::from)
         })
     }
@@ -112,7 +112,7 @@ impl KeycloakCore {
     pub fn create_register_url(&self, options: JsValue) -> Promise {
         let engine = self.engine.clone();
         promise(async move {
-            let value = convert::to_value(&options).map_err(|e| engine.err(&e))?;
+            let value = convert::to_value(&options)?;
             let value = crate::core::options::register_options(&value);
             engine.create_login_url(&value, &options).map(JsValue::from)
         })
@@ -188,7 +188,7 @@ impl KeycloakCore {
         let engine = &self.engine;
         engine
             .open_socket(url, &options, target, emit)
-            .map_err(|e| engine.err(&e))
+            .map_err(JsValue::from)
     }
 
     #[wasm_bindgen(js_name = socketSend)]

@@ -91,8 +91,8 @@ impl Engine {
     /// `createLoginUrl(options)`: the authorization URL; its login state is stored for the
     /// callback.
     pub fn create_login_url(&self, options: &Value, raw: &JsValue) -> Result<String, JsValue> {
-        let login = LoginOptions::from_value(options).map_err(|e| self.err(&e))?;
-        let secrets = draw_secrets().map_err(|e| self.err(&e))?;
+        let login = LoginOptions::from_value(options)?;
+        let secrets = draw_secrets()?;
         let now = now_ms();
         // A custom adapter's redirect URI is final: as the option, it wins over the others.
         let adapter_uri = match self.adapter() {
@@ -104,16 +104,12 @@ impl Engine {
             login.redirect_uri = adapter_uri.as_deref();
         }
         let href = current_url();
-        let request = self
-            .with_config(|config, state| {
-                urls::prepare_login(config, &state.init, &href, &login, options, &secrets, now)
-            })
-            .map_err(|e| self.err(&e))?;
-        self.store()
-            .add(&secrets.state, &request.record, |value| {
-                !is_stale_entry(value, now)
-            })
-            .map_err(|e| self.err(&e))?;
+        let request = self.with_config(|config, state| {
+            urls::prepare_login(config, &state.init, &href, &login, options, &secrets, now)
+        })?;
+        self.store().add(&secrets.state, &request.record, |value| {
+            !is_stale_entry(value, now)
+        })?;
         Ok(request.url)
     }
 
@@ -130,7 +126,7 @@ impl Engine {
                 return settle(call_adapter(&engine, &adapter, "login", &raw)?).await;
             }
             let url = engine.create_login_url(&options, &raw)?;
-            navigation::assign(&url).map_err(|e| engine.err(&e))?;
+            navigation::assign(&url)?;
             pending().await
         })
     }
@@ -140,17 +136,16 @@ impl Engine {
         if let Some(adapter) = self.adapter() {
             return settle(call_adapter(self, &adapter, "register", &raw)?).await;
         }
-        let options =
-            crate::core::options::register_options(&to_value(&raw).map_err(|e| self.err(&e))?);
+        let options = crate::core::options::register_options(&to_value(&raw)?);
         let url = self.create_login_url(&options, &raw)?;
-        navigation::assign(&url).map_err(|e| self.err(&e))?;
+        navigation::assign(&url)?;
         pending().await
     }
 
     /// What a logout sends.
     fn logout_request(&self, raw: &JsValue) -> Result<LogoutRequest, JsValue> {
-        let value = to_value(raw).map_err(|e| self.err(&e))?;
-        let options = LogoutOptions::from_value(&value).map_err(|e| self.err(&e))?;
+        let value = to_value(raw)?;
+        let options = LogoutOptions::from_value(&value)?;
         let redirect = self.redirect_uri(raw, options.redirect_uri)?;
         self.with_config(|config, state| {
             let endpoint = config.endpoints.logout()?;
@@ -170,7 +165,7 @@ impl Engine {
                 },
             )
         })
-        .map_err(|e| self.err(&e))
+        .map_err(JsValue::from)
     }
 
     /// `createLogoutUrl(options)`: for GET the end-session URL with its parameters, for POST
@@ -199,19 +194,19 @@ impl Engine {
                 navigation::post_form(&action, &fields)
             }
         };
-        result.map_err(|e| self.err(&e))?;
+        result?;
         Ok(JsValue::UNDEFINED)
     }
 
     /// `createAccountUrl(options)`: the account console (Keycloak only).
     pub fn create_account_url(&self, raw: &JsValue) -> Result<String, JsValue> {
-        let value = to_value(raw).map_err(|e| self.err(&e))?;
-        let options = AccountOptions::from_value(&value).map_err(|e| self.err(&e))?;
+        let value = to_value(raw)?;
+        let options = AccountOptions::from_value(&value)?;
         let redirect = self.redirect_uri(raw, options.redirect_uri)?;
         self.with_config(|config, _| {
             urls::account_url(config.endpoints.realm_url(), &config.client_id, &redirect)
         })
-        .map_err(|e| self.err(&e))
+        .map_err(JsValue::from)
     }
 
     /// `accountManagement()`: goes to the account console.
@@ -226,7 +221,7 @@ impl Engine {
             .await;
         }
         let url = self.create_account_url(&JsValue::UNDEFINED)?;
-        navigation::assign(&url).map_err(|e| self.err(&e))?;
+        navigation::assign(&url)?;
         pending().await
     }
 }

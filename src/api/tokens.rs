@@ -27,14 +27,12 @@ pub enum UserDocument {
 impl Engine {
     /// `isTokenExpired(minValidity)`.
     pub fn is_token_expired(&self, min_validity: &JsValue) -> Result<bool, JsValue> {
-        let min_validity = to_value(min_validity)
-            .and_then(|v| coerce_min_validity(&v))
-            .map_err(|e| self.err(&e))?;
+        let min_validity = to_value(min_validity).and_then(|v| coerce_min_validity(&v))?;
         let state = self.state.borrow();
         state
             .tokens
             .is_token_expired(state.init.flow, min_validity, now_ms())
-            .map_err(|e| self.err(&e))
+            .map_err(JsValue::from)
     }
 
     /// `updateToken(minValidity)`: refreshes when the token expires within `minValidity`
@@ -48,7 +46,7 @@ impl Engine {
     async fn update_token_now(self: Rc<Self>, min_validity: Option<f64>) -> Result<bool, JsValue> {
         {
             let state = self.state.borrow();
-            crate::core::refresh::ensure_refresh_token(&state.tokens).map_err(|e| self.err(&e))?;
+            crate::core::refresh::ensure_refresh_token(&state.tokens)?;
         }
         // The session iframe, when enabled, is asked first; it may clear the tokens.
         self.check_session().await?;
@@ -59,8 +57,7 @@ impl Engine {
                 state.init.flow,
                 min_validity.unwrap_or(0.0),
                 now_ms(),
-            )
-            .map_err(|e| self.err(&e))?;
+            )?;
             if !needed {
                 return Ok(false);
             }
@@ -98,7 +95,7 @@ impl Engine {
         // A failure is a core error (to decide on the tokens) and, when there was a reply, its
         // Response; or an error of the transport, already made for JavaScript.
         let outcome: Result<(), (Result<Error, JsValue>, Option<JsValue>)> = match request {
-            Ok((url, body, timeout)) => match post_token(&self, &url, &body, timeout).await {
+            Ok((url, body, timeout)) => match post_token(&url, &body, timeout).await {
                 Ok(reply) => parse_token_response(reply.status, &reply.body)
                     .map_err(|e| (Ok(e), Some(reply.response.into())))
                     .and_then(|response| {
@@ -144,21 +141,19 @@ impl Engine {
         self: &Rc<Self>,
         which: UserDocument,
     ) -> Result<JsValue, JsValue> {
-        let (url, authorization, timeout) = self
-            .with_config(|config, state| {
-                let url = match which {
-                    UserDocument::Profile => config.endpoints.user_profile()?,
-                    UserDocument::UserInfo => config.endpoints.userinfo()?.to_owned(),
-                };
-                let token = state.tokens.token.as_ref().map(|t| t.raw());
-                Ok((
-                    url,
-                    bearer_header(token)?,
-                    state.init.message_receive_timeout,
-                ))
-            })
-            .map_err(|e| self.err(&e))?;
-        let reply = get(self, &url, Some(&authorization), timeout).await?;
+        let (url, authorization, timeout) = self.with_config(|config, state| {
+            let url = match which {
+                UserDocument::Profile => config.endpoints.user_profile()?,
+                UserDocument::UserInfo => config.endpoints.userinfo()?.to_owned(),
+            };
+            let token = state.tokens.token.as_ref().map(|t| t.raw());
+            Ok((
+                url,
+                bearer_header(token)?,
+                state.init.message_receive_timeout,
+            ))
+        })?;
+        let reply = get(&url, Some(&authorization), timeout).await?;
         parse_json_reply(reply.status, &reply.body)
             .map_err(|e| self.host.error_with(&e, Some(&reply.response)))?;
         let document = parse_js(&reply.body);

@@ -113,7 +113,9 @@ pub fn utf8_lossy(bytes: &[u8]) -> String {
                 return out;
             }
             Err(e) => {
-                let (valid, invalid) = rest.split_at_checked(e.valid_up_to()).unwrap_or((rest, &[]));
+                let (valid, invalid) = rest
+                    .split_at_checked(e.valid_up_to())
+                    .unwrap_or((rest, &[]));
                 out.push_str(std::str::from_utf8(valid).unwrap_or_default());
                 out.push('\u{FFFD}');
                 // No error length: the input ends inside a sequence.
@@ -142,7 +144,11 @@ mod tests {
             b"\xed\xa0\x80z\xc0\xaf",
         ];
         for bytes in cases {
-            assert_eq!(utf8_lossy(bytes), String::from_utf8_lossy(bytes), "{bytes:?}");
+            assert_eq!(
+                utf8_lossy(bytes),
+                String::from_utf8_lossy(bytes),
+                "{bytes:?}"
+            );
         }
     }
 

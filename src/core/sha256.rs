@@ -33,10 +33,7 @@ fn compress(state: &mut [u32; 8], block: &[u8; 64]) {
         let (w15, w2) = (at(15), at(2));
         let s0 = w15.rotate_right(7) ^ w15.rotate_right(18) ^ (w15 >> 3);
         let s1 = w2.rotate_right(17) ^ w2.rotate_right(19) ^ (w2 >> 10);
-        let value = at(16)
-            .wrapping_add(s0)
-            .wrapping_add(at(7))
-            .wrapping_add(s1);
+        let value = at(16).wrapping_add(s0).wrapping_add(at(7)).wrapping_add(s1);
         if let Some(word) = w.get_mut(i) {
             *word = value;
         }
@@ -125,11 +122,26 @@ mod tests {
         // Lengths around the 55/56/64-byte boundaries, where the length field moves to a
         // second block; checked against known digests of 'a' repeated.
         let cases = [
-            (55, "9f4390f8d30c2dd92ec9f095b65e2b9ae9b0a925a5258e241c9f1e910f734318"),
-            (56, "b35439a4ac6f0948b6d6f9e3c6af0f5f590ce20f1bde7090ef7970686ec6738a"),
-            (63, "7d3e74a05d7db15bce4ad9ec0658ea98e3f06eeecf16b4c6fff2da457ddc2f34"),
-            (64, "ffe054fe7ae0cb6dc65c3af9b61d5209f439851db43d0ba5997337df154668eb"),
-            (65, "635361c48bb9eab14198e76ea8ab7f1a41685d6ad62aa9146d301d4f17eb0ae0"),
+            (
+                55,
+                "9f4390f8d30c2dd92ec9f095b65e2b9ae9b0a925a5258e241c9f1e910f734318",
+            ),
+            (
+                56,
+                "b35439a4ac6f0948b6d6f9e3c6af0f5f590ce20f1bde7090ef7970686ec6738a",
+            ),
+            (
+                63,
+                "7d3e74a05d7db15bce4ad9ec0658ea98e3f06eeecf16b4c6fff2da457ddc2f34",
+            ),
+            (
+                64,
+                "ffe054fe7ae0cb6dc65c3af9b61d5209f439851db43d0ba5997337df154668eb",
+            ),
+            (
+                65,
+                "635361c48bb9eab14198e76ea8ab7f1a41685d6ad62aa9146d301d4f17eb0ae0",
+            ),
         ];
         for (len, expected) in cases {
             assert_eq!(hex(&digest(&vec![b'a'; len])), expected, "length {len}");
