@@ -65,25 +65,23 @@ impl KeycloakCore {
     }
 
     /// One of the `endpoints` functions.
-    pub fn endpoint(&self, name: &str) -> Result<String, JsValue> {
-        let engine = &self.engine;
-        engine
-            .with_config(|config, _| {
-                let e = &config.endpoints;
-                match name {
-                    "authorize" => e.authorize().map(str::to_owned),
-                    "token" => e.token().map(str::to_owned),
-                    "logout" => e.logout().map(str::to_owned),
-                    "checkSessionIframe" => e.check_session_iframe().map(str::to_owned),
-                    "thirdPartyCookiesIframe" => e
-                        .third_party_cookies_iframe()
-                        .map(str::to_owned)
-                        .ok_or_else(crate::core::error::Error::not_supported),
-                    "register" => e.register().map(str::to_owned),
-                    _ => e.userinfo().map(str::to_owned),
-                }
-            })
-            .map_err(JsValue::from)
+    pub fn endpoint(&self, name: &str) -> Result<JsValue, JsValue> {
+        let url = self.engine.with_config(|config, _| {
+            let e = &config.endpoints;
+            match name {
+                "authorize" => e.authorize(),
+                "token" => e.token(),
+                "logout" => e.logout(),
+                "checkSessionIframe" => e.check_session_iframe(),
+                "thirdPartyCookiesIframe" => e
+                    .third_party_cookies_iframe()
+                    .ok_or_else(crate::core::error::Error::not_supported),
+                "register" => e.register(),
+                _ => e.userinfo(),
+            }
+            .map(JsValue::from_str)
+        })?;
+        Ok(url)
     }
 
     pub fn login(&self, options: JsValue) -> Promise {
@@ -94,13 +92,12 @@ impl KeycloakCore {
         })
     }
 
+    /// The wrapper's `async` method turns the result (or the exception) into its promise.
     #[wasm_bindgen(js_name = createLoginUrl)]
-    pub fn create_login_url(&self, options: JsValue) -> Promise {
-        let engine = self.engine.clone();
-        promise(async move {
-            let value = convert::to_value(&options)?;
-            engine.create_login_url(&value, &options).map(JsValue::from)
-        })
+    pub fn create_login_url(&self, options: JsValue) -> Result<JsValue, JsValue> {
+        let value = convert::to_value(&options)?;
+        let url = self.engine.create_login_url(&value, &options)?;
+        Ok(url.into())
     }
 
     pub fn register(&self, options: JsValue) -> Promise {
@@ -108,14 +105,12 @@ impl KeycloakCore {
         promise(async move { engine.register(options).await })
     }
 
+    /// The wrapper's `async` method turns the result (or the exception) into its promise.
     #[wasm_bindgen(js_name = createRegisterUrl)]
-    pub fn create_register_url(&self, options: JsValue) -> Promise {
-        let engine = self.engine.clone();
-        promise(async move {
-            let value = convert::to_value(&options)?;
-            let value = crate::core::options::register_options(&value);
-            engine.create_login_url(&value, &options).map(JsValue::from)
-        })
+    pub fn create_register_url(&self, options: JsValue) -> Result<JsValue, JsValue> {
+        let value = crate::core::options::register_options(&convert::to_value(&options)?);
+        let url = self.engine.create_login_url(&value, &options)?;
+        Ok(url.into())
     }
 
     pub fn logout(&self, options: JsValue) -> Promise {
@@ -124,8 +119,8 @@ impl KeycloakCore {
     }
 
     #[wasm_bindgen(js_name = createLogoutUrl)]
-    pub fn create_logout_url(&self, options: JsValue) -> Result<String, JsValue> {
-        self.engine.create_logout_url(&options)
+    pub fn create_logout_url(&self, options: JsValue) -> Result<JsValue, JsValue> {
+        Ok(self.engine.create_logout_url(&options)?.into())
     }
 
     #[wasm_bindgen(js_name = accountManagement)]
@@ -135,8 +130,8 @@ impl KeycloakCore {
     }
 
     #[wasm_bindgen(js_name = createAccountUrl)]
-    pub fn create_account_url(&self, options: JsValue) -> Result<String, JsValue> {
-        self.engine.create_account_url(&options)
+    pub fn create_account_url(&self, options: JsValue) -> Result<JsValue, JsValue> {
+        Ok(self.engine.create_account_url(&options)?.into())
     }
 
     #[wasm_bindgen(js_name = isTokenExpired)]
