@@ -15,67 +15,26 @@ use std::time::Duration;
 use common::*;
 use serde_json::{json, Value};
 
-struct Admin<'a> {
-    env: &'a Env,
-    token: String,
-}
-
-impl Admin<'_> {
-    async fn send(
-        &self,
-        method: reqwest::Method,
-        path: &str,
-        body: Option<Value>,
-    ) -> reqwest::Response {
-        let mut request = self
-            .env
-            .http
-            .request(method, self.env.url(path))
-            .bearer_auth(&self.token);
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        request.send().await.unwrap()
-    }
-
-    async fn get(&self, path: &str) -> Value {
-        let response = self.send(reqwest::Method::GET, path, None).await;
-        assert_eq!(response.status(), 200, "GET {path}");
-        response.json().await.unwrap()
-    }
-}
-
 #[tokio::test]
 async fn admin_calls_need_a_master_admin_token() {
     let env = start().await;
-    let anonymous = env.http.get(env.url("/admin/realms")).send().await.unwrap();
+    let anonymous = env.get(&env.url("/admin/realms")).await;
     assert_eq!(anonymous.status(), 401);
     let user_token = env
         .password_grant("test", "web-app", "carol", "carol-pw")
         .await;
     let not_master = env
-        .http
-        .get(env.url("/admin/realms"))
-        .bearer_auth(user_token["access_token"].as_str().unwrap())
-        .send()
-        .await
-        .unwrap();
+        .get_with_token(
+            &env.url("/admin/realms"),
+            user_token["access_token"].as_str().unwrap(),
+        )
+        .await;
     assert_eq!(
         not_master.status(),
         401,
         "tokens of other realms are not admin tokens"
     );
-    let token = env.admin_token().await;
-    let realms: Value = env
-        .http
-        .get(env.url("/admin/realms"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let realms = env.admin().await.get("/admin/realms").await;
     let names: Vec<&str> = realms
         .as_array()
         .unwrap()
@@ -83,28 +42,19 @@ async fn admin_calls_need_a_master_admin_token() {
         .map(|r| r["realm"].as_str().unwrap())
         .collect();
     assert_eq!(names, vec!["demo", "master", "rotating", "test"]);
-    let faults = env
-        .http
-        .get(env.url("/admin/devserver/faults"))
-        .send()
-        .await
-        .unwrap();
+    let faults = env.get(&env.url("/admin/devserver/faults")).await;
     assert_eq!(faults.status(), 401, "the knobs are admin-only too");
 }
 
 #[tokio::test]
 async fn fixtures_through_the_admin_api_show_up_in_tokens() {
     let env = start().await;
-    let admin = Admin {
-        env: &env,
-        token: env.admin_token().await,
-    };
+    let admin = env.admin().await;
     use reqwest::Method;
     let created = admin
-        .send(
-            Method::POST,
+        .post(
             "/admin/realms",
-            Some(json!({ "realm": "shop", "enabled": true, "accessTokenLifespan": 42 })),
+            json!({ "realm": "shop", "enabled": true, "accessTokenLifespan": 42 }),
         )
         .await;
     assert_eq!(created.status(), 201);
@@ -113,35 +63,24 @@ async fn fixtures_through_the_admin_api_show_up_in_tokens() {
         .unwrap()
         .ends_with("/admin/realms/shop"));
     let again = admin
-        .send(
-            Method::POST,
-            "/admin/realms",
-            Some(json!({ "realm": "shop" })),
-        )
+        .post("/admin/realms", json!({ "realm": "shop" }))
         .await;
     assert_eq!(again.status(), 409);
 
     let created = admin
-        .send(
-            Method::POST,
+        .post(
             "/admin/realms/shop/clients",
-            Some(json!({
+            json!({
                 "clientId": "shop-web",
                 "publicClient": true,
                 "directAccessGrantsEnabled": true,
                 "redirectUris": ["http://localhost:9999/*"],
                 "webOrigins": ["+"]
-            })),
+            }),
         )
         .await;
     assert_eq!(created.status(), 201);
-    let client_uuid = created.headers()["location"]
-        .to_str()
-        .unwrap()
-        .rsplit('/')
-        .next()
-        .unwrap()
-        .to_string();
+    let client_uuid = location_id(&created);
     let found = admin
         .get("/admin/realms/shop/clients?clientId=shop-web")
         .await;
@@ -150,22 +89,14 @@ async fn fixtures_through_the_admin_api_show_up_in_tokens() {
 
     assert_eq!(
         admin
-            .send(
-                Method::POST,
-                "/admin/realms/shop/roles",
-                Some(json!({ "name": "buyer" }))
-            )
+            .post("/admin/realms/shop/roles", json!({ "name": "buyer" }))
             .await
             .status(),
         201
     );
     assert_eq!(
         admin
-            .send(
-                Method::POST,
-                "/admin/realms/shop/roles",
-                Some(json!({ "name": "buyer" }))
-            )
+            .post("/admin/realms/shop/roles", json!({ "name": "buyer" }))
             .await
             .status(),
         409
@@ -173,37 +104,19 @@ async fn fixtures_through_the_admin_api_show_up_in_tokens() {
     let role_path = format!("/admin/realms/shop/clients/{client_uuid}/roles");
     assert_eq!(
         admin
-            .send(
-                Method::POST,
-                &role_path,
-                Some(json!({ "name": "checkout" }))
-            )
+            .post(&role_path, json!({ "name": "checkout" }))
             .await
             .status(),
         201
     );
 
     let created = admin
-        .send(
-            Method::POST,
-            "/admin/realms/shop/users",
-            Some(json!({ "username": "Frank", "email": "frank@example.com", "firstName": "Frank", "lastName": "F", "enabled": true })),
-        )
+        .post("/admin/realms/shop/users", json!({ "username": "Frank", "email": "frank@example.com", "firstName": "Frank", "lastName": "F", "enabled": true }))
         .await;
     assert_eq!(created.status(), 201);
-    let user_id = created.headers()["location"]
-        .to_str()
-        .unwrap()
-        .rsplit('/')
-        .next()
-        .unwrap()
-        .to_string();
+    let user_id = location_id(&created);
     let duplicate = admin
-        .send(
-            Method::POST,
-            "/admin/realms/shop/users",
-            Some(json!({ "username": "frank" })),
-        )
+        .post("/admin/realms/shop/users", json!({ "username": "frank" }))
         .await;
     assert_eq!(duplicate.status(), 409);
     assert_eq!(
@@ -220,19 +133,17 @@ async fn fixtures_through_the_admin_api_show_up_in_tokens() {
     assert_eq!(reset.status(), 204);
     let buyer = admin.get("/admin/realms/shop/roles/buyer").await;
     let mapped = admin
-        .send(
-            Method::POST,
+        .post(
             &format!("/admin/realms/shop/users/{user_id}/role-mappings/realm"),
-            Some(json!([buyer])),
+            json!([buyer]),
         )
         .await;
     assert_eq!(mapped.status(), 204);
     let checkout = admin.get(&format!("{role_path}/checkout")).await;
     let mapped = admin
-        .send(
-            Method::POST,
+        .post(
             &format!("/admin/realms/shop/users/{user_id}/role-mappings/clients/{client_uuid}"),
-            Some(json!([checkout])),
+            json!([checkout]),
         )
         .await;
     assert_eq!(mapped.status(), 204);
@@ -302,11 +213,8 @@ async fn fixtures_through_the_admin_api_show_up_in_tokens() {
         404
     );
     let gone = env
-        .http
-        .get(env.url("/realms/shop/.well-known/openid-configuration"))
-        .send()
-        .await
-        .unwrap();
+        .get(&env.url("/realms/shop/.well-known/openid-configuration"))
+        .await;
     assert_eq!(gone.status(), 404);
 }
 
@@ -325,10 +233,7 @@ async fn events_are_served_newest_first_with_filters() {
         ],
     )
     .await;
-    let admin = Admin {
-        env: &env,
-        token: env.admin_token().await,
-    };
+    let admin = env.admin().await;
     let all = admin.get("/admin/realms/test/events").await;
     assert_eq!(all.as_array().unwrap().len(), 2);
     let event = &all[1];
@@ -373,17 +278,10 @@ async fn events_reach_bus_subscribers() {
 #[tokio::test]
 async fn fault_rules_fail_delay_and_hang_the_next_requests() {
     let env = start().await;
-    let admin = Admin {
-        env: &env,
-        token: env.admin_token().await,
-    };
+    let admin = env.admin().await;
     use reqwest::Method;
     let rule = admin
-        .send(
-            Method::POST,
-            "/admin/devserver/faults",
-            Some(json!({ "target": "token", "realm": "test", "grantType": "password", "count": 2, "status": 503 })),
-        )
+        .post("/admin/devserver/faults", json!({ "target": "token", "realm": "test", "grantType": "password", "count": 2, "status": 503 }))
         .await;
     assert_eq!(rule.status(), 201);
     let form = [
@@ -421,10 +319,9 @@ async fn fault_rules_fail_delay_and_hang_the_next_requests() {
     );
 
     let bad = admin
-        .send(
-            Method::POST,
+        .post(
             "/admin/devserver/faults",
-            Some(json!({ "target": "tokne", "status": 500 })),
+            json!({ "target": "tokne", "status": 500 }),
         )
         .await;
     assert_eq!(bad.status(), 400);
@@ -434,32 +331,22 @@ async fn fault_rules_fail_delay_and_hang_the_next_requests() {
         .contains("unknown target 'tokne'"));
 
     admin
-        .send(
-            Method::POST,
+        .post(
             "/admin/devserver/faults",
-            Some(json!({ "target": "certs", "delayMs": 300 })),
+            json!({ "target": "certs", "delayMs": 300 }),
         )
         .await;
     let started = std::time::Instant::now();
-    assert_eq!(
-        env.http
-            .get(env.oidc("test", "certs"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        200
-    );
+    assert_eq!(env.get(&env.oidc("test", "certs")).await.status(), 200);
     assert!(
         started.elapsed() >= Duration::from_millis(300),
         "the answer was delayed"
     );
 
     admin
-        .send(
-            Method::POST,
+        .post(
             "/admin/devserver/faults",
-            Some(json!({ "target": "login-status-iframe", "hang": true, "forever": true })),
+            json!({ "target": "login-status-iframe", "hang": true, "forever": true }),
         )
         .await;
     let hung = tokio::time::timeout(
@@ -488,11 +375,8 @@ async fn fault_rules_fail_delay_and_hang_the_next_requests() {
         204
     );
     assert_eq!(
-        env.http
-            .get(env.oidc("demo", "login-status-iframe.html"))
-            .send()
+        env.get(&env.oidc("demo", "login-status-iframe.html"))
             .await
-            .unwrap()
             .status(),
         200
     );
@@ -508,31 +392,16 @@ async fn key_rotation_changes_the_signing_key() {
         .as_str()
         .unwrap()
         .to_string();
-    let admin = Admin {
-        env: &env,
-        token: env.admin_token().await,
-    };
+    let admin = env.admin().await;
     let rotated = admin
-        .send(
-            reqwest::Method::POST,
-            "/admin/devserver/keys/rotate",
-            Some(json!({ "keepOld": true })),
-        )
+        .post("/admin/devserver/keys/rotate", json!({ "keepOld": true }))
         .await;
     let new_kid = rotated.json::<Value>().await.unwrap()["kid"]
         .as_str()
         .unwrap()
         .to_string();
     assert_ne!(new_kid, old_kid);
-    let jwks: Value = env
-        .http
-        .get(env.oidc("test", "certs"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let jwks: Value = env.get_json(&env.oidc("test", "certs")).await;
     let kids: Vec<&str> = jwks["keys"]
         .as_array()
         .unwrap()
@@ -552,32 +421,23 @@ async fn key_rotation_changes_the_signing_key() {
         new_kid.as_str()
     );
     let old_still_ok = env
-        .http
-        .get(env.oidc("test", "userinfo"))
-        .bearer_auth(before["access_token"].as_str().unwrap())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(old_still_ok.status(), 200);
-
-    let admin = Admin {
-        env: &env,
-        token: env.admin_token().await,
-    };
-    admin
-        .send(
-            reqwest::Method::POST,
-            "/admin/devserver/keys/rotate",
-            Some(json!({ "keepOld": false })),
+        .get_with_token(
+            &env.oidc("test", "userinfo"),
+            before["access_token"].as_str().unwrap(),
         )
         .await;
+    assert_eq!(old_still_ok.status(), 200);
+
+    let admin = env.admin().await;
+    admin
+        .post("/admin/devserver/keys/rotate", json!({ "keepOld": false }))
+        .await;
     let old_rejected = env
-        .http
-        .get(env.oidc("test", "userinfo"))
-        .bearer_auth(after["access_token"].as_str().unwrap())
-        .send()
-        .await
-        .unwrap();
+        .get_with_token(
+            &env.oidc("test", "userinfo"),
+            after["access_token"].as_str().unwrap(),
+        )
+        .await;
     assert_eq!(old_rejected.status(), 401);
 }
 
@@ -587,10 +447,7 @@ async fn admin_session_endpoints_end_sessions() {
     let body = env
         .password_grant("test", "web-app", "carol", "carol-pw")
         .await;
-    let admin = Admin {
-        env: &env,
-        token: env.admin_token().await,
-    };
+    let admin = env.admin().await;
     let carol = admin
         .get("/admin/realms/test/users?username=carol&exact=true")
         .await;
@@ -633,10 +490,7 @@ async fn the_clock_knob_ages_tokens() {
     let body = env
         .password_grant("test", "web-app", "carol", "carol-pw")
         .await;
-    let admin = Admin {
-        env: &env,
-        token: env.admin_token().await,
-    };
+    let admin = env.admin().await;
     let set = admin
         .send(
             reqwest::Method::PUT,
@@ -646,11 +500,10 @@ async fn the_clock_knob_ages_tokens() {
         .await;
     assert_eq!(set.json::<Value>().await.unwrap()["offsetSeconds"], 121);
     let expired = env
-        .http
-        .get(env.oidc("test", "userinfo"))
-        .bearer_auth(body["access_token"].as_str().unwrap())
-        .send()
-        .await
-        .unwrap();
+        .get_with_token(
+            &env.oidc("test", "userinfo"),
+            body["access_token"].as_str().unwrap(),
+        )
+        .await;
     assert_eq!(expired.status(), 401, "a 120 s token is dead 121 s later");
 }

@@ -72,8 +72,57 @@ impl Env {
         ))
     }
 
+    /// A GET without cookies; redirects are not followed.
+    pub async fn get(&self, url: &str) -> reqwest::Response {
+        self.http.get(url).send().await.unwrap()
+    }
+
+    /// The JSON body of a GET, whatever its status.
+    pub async fn get_json(&self, url: &str) -> Value {
+        self.get(url).await.json().await.unwrap()
+    }
+
+    /// A GET with a bearer token.
+    pub async fn get_with_token(&self, url: &str, token: &str) -> reqwest::Response {
+        self.http.get(url).bearer_auth(token).send().await.unwrap()
+    }
+
     pub async fn post_form(&self, url: &str, pairs: &[(&str, &str)]) -> reqwest::Response {
         self.http.post(url).form(pairs).send().await.unwrap()
+    }
+
+    /// A form POST by a confidential client that authenticates with HTTP Basic.
+    pub async fn post_form_as(
+        &self,
+        url: &str,
+        (client, secret): (&str, &str),
+        pairs: &[(&str, &str)],
+    ) -> reqwest::Response {
+        self.http
+            .post(url)
+            .basic_auth(client, Some(secret))
+            .form(pairs)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// A refresh-token grant of a public client.
+    pub async fn refresh(
+        &self,
+        realm: &str,
+        client: &str,
+        refresh_token: &str,
+    ) -> reqwest::Response {
+        self.post_form(
+            &self.oidc(realm, "token"),
+            &[
+                ("grant_type", "refresh_token"),
+                ("client_id", client),
+                ("refresh_token", refresh_token),
+            ],
+        )
+        .await
     }
 
     /// A password-grant token of a realm user.
@@ -107,17 +156,58 @@ impl Env {
         body["access_token"].as_str().unwrap().to_string()
     }
 
+    /// The admin API, with a fresh token of the master realm's admin.
+    pub async fn admin(&self) -> Admin<'_> {
+        Admin {
+            env: self,
+            token: self.admin_token().await,
+        }
+    }
+
+    /// The realm's events, newest first.
     pub async fn events(&self, realm: &str) -> Vec<Value> {
-        let token = self.admin_token().await;
-        self.http
-            .get(self.url(&format!("/admin/realms/{realm}/events")))
-            .bearer_auth(token)
-            .send()
+        let events = self
+            .admin()
             .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap()
+            .get(&format!("/admin/realms/{realm}/events"))
+            .await;
+        serde_json::from_value(events).unwrap()
+    }
+}
+
+/// Calls to the admin API (`/admin/...`) with an admin's bearer token.
+pub struct Admin<'a> {
+    pub env: &'a Env,
+    pub token: String,
+}
+
+impl Admin<'_> {
+    pub async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> reqwest::Response {
+        let mut request = self
+            .env
+            .http
+            .request(method, self.env.url(path))
+            .bearer_auth(&self.token);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        request.send().await.unwrap()
+    }
+
+    /// The JSON of a GET that must succeed with 200.
+    pub async fn get(&self, path: &str) -> Value {
+        let response = self.send(reqwest::Method::GET, path, None).await;
+        assert_eq!(response.status(), 200, "GET {path}");
+        response.json().await.unwrap()
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> reqwest::Response {
+        self.send(reqwest::Method::POST, path, Some(body)).await
     }
 }
 
@@ -192,6 +282,11 @@ impl Browser {
             .rev()
             .find(|l| l.starts_with(&format!("{name}=")))
     }
+}
+
+/// The last path segment of the Location header: the id of a created resource.
+pub fn location_id(response: &reqwest::Response) -> String {
+    location(response).rsplit('/').next().unwrap().to_string()
 }
 
 pub fn location(response: &reqwest::Response) -> String {
