@@ -20,14 +20,8 @@ use serde_json::Value;
 async fn discovery_lists_keycloaks_endpoints() {
     let env = start().await;
     let doc: Value = env
-        .http
-        .get(env.url("/realms/demo/.well-known/openid-configuration"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .get_json(&env.url("/realms/demo/.well-known/openid-configuration"))
+        .await;
     let issuer = format!("{}/realms/demo", env.base);
     let oidc = format!("{issuer}/protocol/openid-connect");
     assert_eq!(doc["issuer"], issuer);
@@ -51,21 +45,10 @@ async fn discovery_lists_keycloaks_endpoints() {
     let first_key = doc.as_object().unwrap().keys().next().unwrap().clone();
     assert_eq!(first_key, "issuer", "Keycloak's key order");
     let missing = env
-        .http
-        .get(env.url("/realms/nope/.well-known/openid-configuration"))
-        .send()
-        .await
-        .unwrap();
+        .get(&env.url("/realms/nope/.well-known/openid-configuration"))
+        .await;
     assert_eq!(missing.status(), 404);
-    let info: Value = env
-        .http
-        .get(env.url("/realms/demo"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let info: Value = env.get_json(&env.url("/realms/demo")).await;
     assert_eq!(info["realm"], "demo");
     assert!(info["public_key"].as_str().unwrap().starts_with("MII"));
 }
@@ -77,15 +60,7 @@ async fn tokens_verify_against_the_jwks_by_kid() {
         .password_grant("test", "web-app", "carol", "carol-pw")
         .await;
     let token = body["access_token"].as_str().unwrap();
-    let jwks: Value = env
-        .http
-        .get(env.oidc("test", "certs"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let jwks: Value = env.get_json(&env.oidc("test", "certs")).await;
     let kid = jwt_header(token)["kid"].as_str().unwrap().to_string();
     let key = jwks["keys"]
         .as_array()
@@ -131,12 +106,7 @@ async fn userinfo_and_account_profile_with_cors_from_the_token() {
     assert_eq!(claims["email"], "bob@example.com");
     assert_eq!(claims["sub"], jwt_claims(access)["sub"]);
 
-    let missing = env
-        .http
-        .get(env.oidc("demo", "userinfo"))
-        .send()
-        .await
-        .unwrap();
+    let missing = env.get(&env.oidc("demo", "userinfo")).await;
     assert_eq!(missing.status(), 401);
     assert!(missing.headers()["www-authenticate"]
         .to_str()
@@ -145,12 +115,8 @@ async fn userinfo_and_account_profile_with_cors_from_the_token() {
     let body: Value = missing.json().await.unwrap();
     assert_eq!(body["error"], "invalid_request");
     let forged = env
-        .http
-        .get(env.oidc("demo", "userinfo"))
-        .bearer_auth(format!("{access}x"))
-        .send()
-        .await
-        .unwrap();
+        .get_with_token(&env.oidc("demo", "userinfo"), &format!("{access}x"))
+        .await;
     assert_eq!(forged.status(), 401);
     assert_eq!(
         forged.json::<Value>().await.unwrap()["error"],
@@ -195,12 +161,8 @@ async fn userinfo_and_account_profile_with_cors_from_the_token() {
     // An expired token no longer works.
     env.server.state.set_clock_offset(301);
     let expired = env
-        .http
-        .get(env.oidc("demo", "userinfo"))
-        .bearer_auth(access)
-        .send()
-        .await
-        .unwrap();
+        .get_with_token(&env.oidc("demo", "userinfo"), access)
+        .await;
     assert_eq!(expired.status(), 401);
 }
 
@@ -235,13 +197,10 @@ async fn logout_with_id_token_hint_redirects_and_ends_the_session() {
         );
         assert!(!browser.cookies.contains_key("KEYCLOAK_SESSION"));
         let refreshed = env
-            .post_form(
-                &env.oidc("demo", "token"),
-                &[
-                    ("grant_type", "refresh_token"),
-                    ("client_id", "demo-app"),
-                    ("refresh_token", tokens["refresh_token"].as_str().unwrap()),
-                ],
+            .refresh(
+                "demo",
+                "demo-app",
+                tokens["refresh_token"].as_str().unwrap(),
             )
             .await;
         assert_eq!(refreshed.status(), 400);
@@ -327,37 +286,38 @@ async fn logout_validates_its_parameters() {
     assert!(!browser.cookies.contains_key("KEYCLOAK_IDENTITY"));
 }
 
+/// The test realm's confidential client.
+const BACKEND: (&str, &str) = ("backend", "backend-secret");
+
 #[tokio::test]
 async fn revoke_and_introspect() {
     let env = start().await;
     let body: Value = env
-        .http
-        .post(env.oidc("test", "token"))
-        .basic_auth("backend", Some("backend-secret"))
-        .form(&[
-            ("grant_type", "password"),
-            ("username", "carol"),
-            ("password", "carol-pw"),
-        ])
-        .send()
+        .post_form_as(
+            &env.oidc("test", "token"),
+            BACKEND,
+            &[
+                ("grant_type", "password"),
+                ("username", "carol"),
+                ("password", "carol-pw"),
+            ],
+        )
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
     let introspect = |token: String| {
         let env = &env;
         async move {
-            env.http
-                .post(env.oidc("test", "token/introspect"))
-                .basic_auth("backend", Some("backend-secret"))
-                .form(&[("token", token)])
-                .send()
-                .await
-                .unwrap()
-                .json::<Value>()
-                .await
-                .unwrap()
+            env.post_form_as(
+                &env.oidc("test", "token/introspect"),
+                BACKEND,
+                &[("token", &token)],
+            )
+            .await
+            .json::<Value>()
+            .await
+            .unwrap()
         }
     };
     let active = introspect(body["access_token"].as_str().unwrap().to_string()).await;
@@ -379,13 +339,12 @@ async fn revoke_and_introspect() {
     let revoke = |token: String, client: &'static str| {
         let env = &env;
         async move {
-            env.http
-                .post(env.oidc("test", "revoke"))
-                .basic_auth(client, Some("backend-secret"))
-                .form(&[("token", token)])
-                .send()
-                .await
-                .unwrap()
+            env.post_form_as(
+                &env.oidc("test", "revoke"),
+                (client, "backend-secret"),
+                &[("token", &token)],
+            )
+            .await
         }
     };
     let response = revoke(
@@ -399,12 +358,11 @@ async fn revoke_and_introspect() {
         false
     );
     let userinfo = env
-        .http
-        .get(env.oidc("test", "userinfo"))
-        .bearer_auth(body["access_token"].as_str().unwrap())
-        .send()
-        .await
-        .unwrap();
+        .get_with_token(
+            &env.oidc("test", "userinfo"),
+            body["access_token"].as_str().unwrap(),
+        )
+        .await;
     assert_eq!(userinfo.status(), 401);
 
     let response = revoke(
@@ -414,16 +372,15 @@ async fn revoke_and_introspect() {
     .await;
     assert_eq!(response.status(), 200);
     let refreshed = env
-        .http
-        .post(env.oidc("test", "token"))
-        .basic_auth("backend", Some("backend-secret"))
-        .form(&[
-            ("grant_type", "refresh_token"),
-            ("refresh_token", body["refresh_token"].as_str().unwrap()),
-        ])
-        .send()
-        .await
-        .unwrap();
+        .post_form_as(
+            &env.oidc("test", "token"),
+            BACKEND,
+            &[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", body["refresh_token"].as_str().unwrap()),
+            ],
+        )
+        .await;
     assert_eq!(
         refreshed.json::<Value>().await.unwrap()["error"],
         "invalid_grant"
@@ -451,12 +408,7 @@ async fn revoke_and_introspect() {
 #[tokio::test]
 async fn iframe_pages_and_the_init_check() {
     let env = start().await;
-    let page = env
-        .http
-        .get(env.oidc("demo", "login-status-iframe.html"))
-        .send()
-        .await
-        .unwrap();
+    let page = env.get(&env.oidc("demo", "login-status-iframe.html")).await;
     assert_eq!(page.status(), 200);
     assert!(page.headers()["content-type"]
         .to_str()
@@ -478,45 +430,22 @@ async fn iframe_pages_and_the_init_check() {
             form_urlencoded::byte_serialize(origin.as_bytes()).collect::<String>()
         )
     };
-    let ok = env
-        .http
-        .get(init("demo-app", "http://localhost:8080"))
-        .send()
-        .await
-        .unwrap();
+    let ok = env.get(&init("demo-app", "http://localhost:8080")).await;
     assert_eq!(ok.status(), 204);
-    let own = env
-        .http
-        .get(init("demo-app", &env.base))
-        .send()
-        .await
-        .unwrap();
+    let own = env.get(&init("demo-app", &env.base)).await;
     assert_eq!(
         own.status(),
         204,
         "the server's own origin is always allowed"
     );
-    let foreign = env
-        .http
-        .get(init("demo-app", "http://evil.example"))
-        .send()
-        .await
-        .unwrap();
+    let foreign = env.get(&init("demo-app", "http://evil.example")).await;
     assert_eq!(foreign.status(), 403);
-    let unknown = env
-        .http
-        .get(init("ghost", "http://localhost:8080"))
-        .send()
-        .await
-        .unwrap();
+    let unknown = env.get(&init("ghost", "http://localhost:8080")).await;
     assert_eq!(unknown.status(), 403);
 
     let step1 = env
-        .http
-        .get(env.oidc("demo", "3p-cookies/step1.html"))
-        .send()
+        .get(&env.oidc("demo", "3p-cookies/step1.html"))
         .await
-        .unwrap()
         .text()
         .await
         .unwrap();
@@ -525,11 +454,8 @@ async fn iframe_pages_and_the_init_check() {
     );
     assert!(step1.contains("step2.html") && step1.contains("\"unsupported\""));
     let step2 = env
-        .http
-        .get(env.oidc("demo", "3p-cookies/step2.html"))
-        .send()
+        .get(&env.oidc("demo", "3p-cookies/step2.html"))
         .await
-        .unwrap()
         .text()
         .await
         .unwrap();
