@@ -31,7 +31,7 @@ async fn code_exchange_errors() {
     let (params, pkce) = demo_login(&mut browser, &env, "alice").await;
     let code = params["code"].clone();
     let token_url = env.oidc("demo", "token");
-    let exchange = |code: String, redirect: &'static str, verifier: Option<String>| {
+    let exchange_error = |code: String, redirect: &'static str, verifier: Option<String>| {
         let env = &env;
         let token_url = token_url.clone();
         async move {
@@ -44,30 +44,24 @@ async fn code_exchange_errors() {
             if let Some(v) = verifier {
                 form.push(("code_verifier", v));
             }
-            env.http.post(&token_url).form(&form).send().await.unwrap()
+            error_of(env.http.post(&token_url).form(&form).send().await.unwrap()).await
         }
     };
     // Each failed attempt burns the code, as in Keycloak: use fresh codes.
-    let (s, e, d) = error_of(
-        exchange(
-            code.clone(),
-            "http://localhost:8080/other",
-            Some(pkce.verifier.clone()),
-        )
-        .await,
+    let (s, e, d) = exchange_error(
+        code.clone(),
+        "http://localhost:8080/other",
+        Some(pkce.verifier.clone()),
     )
     .await;
     assert_eq!(
         (s, e.as_str(), d.as_str()),
         (400, "invalid_grant", "Incorrect redirect_uri")
     );
-    let (s, e, d) = error_of(
-        exchange(
-            code.clone(),
-            "http://localhost:8080/app",
-            Some(pkce.verifier.clone()),
-        )
-        .await,
+    let (s, e, d) = exchange_error(
+        code.clone(),
+        "http://localhost:8080/app",
+        Some(pkce.verifier.clone()),
     )
     .await;
     assert_eq!(
@@ -77,35 +71,29 @@ async fn code_exchange_errors() {
     );
 
     let (params, _) = demo_login(&mut Browser::new(), &env, "alice").await;
-    let (_, e, d) =
-        error_of(exchange(params["code"].clone(), "http://localhost:8080/app", None).await).await;
+    let (_, e, d) = exchange_error(params["code"].clone(), "http://localhost:8080/app", None).await;
     assert_eq!(
         (e.as_str(), d.as_str()),
         ("invalid_grant", "PKCE code verifier not specified")
     );
     let (params, _) = demo_login(&mut Browser::new(), &env, "alice").await;
     let wrong = "a".repeat(50);
-    let (_, e, d) = error_of(
-        exchange(
-            params["code"].clone(),
-            "http://localhost:8080/app",
-            Some(wrong),
-        )
-        .await,
+    let (_, e, d) = exchange_error(
+        params["code"].clone(),
+        "http://localhost:8080/app",
+        Some(wrong),
     )
     .await;
     assert_eq!(
         (e.as_str(), d.as_str()),
         ("invalid_grant", "PKCE verification failed: Code mismatch")
     );
-    let (_, e, d) =
-        error_of(exchange(String::new(), "http://localhost:8080/app", None).await).await;
+    let (_, e, d) = exchange_error(String::new(), "http://localhost:8080/app", None).await;
     assert_eq!(
         (e.as_str(), d.as_str()),
         ("invalid_request", "Missing parameter: code")
     );
-    let (_, e, d) =
-        error_of(exchange("forged.code.x".into(), "http://localhost:8080/app", None).await).await;
+    let (_, e, d) = exchange_error("forged.code.x".into(), "http://localhost:8080/app", None).await;
     assert_eq!(
         (e.as_str(), d.as_str()),
         ("invalid_grant", "Code not valid")
@@ -113,13 +101,10 @@ async fn code_exchange_errors() {
 
     let (params, pkce) = demo_login(&mut Browser::new(), &env, "alice").await;
     env.server.state.set_clock_offset(61);
-    let (_, e, d) = error_of(
-        exchange(
-            params["code"].clone(),
-            "http://localhost:8080/app",
-            Some(pkce.verifier),
-        )
-        .await,
+    let (_, e, d) = exchange_error(
+        params["code"].clone(),
+        "http://localhost:8080/app",
+        Some(pkce.verifier),
     )
     .await;
     assert_eq!(
@@ -272,13 +257,12 @@ async fn grant_type_and_client_errors() {
 async fn client_credentials_and_basic_auth() {
     let env = start().await;
     let response = env
-        .http
-        .post(env.oidc("test", "token"))
-        .basic_auth("backend", Some("backend-secret"))
-        .form(&[("grant_type", "client_credentials")])
-        .send()
-        .await
-        .unwrap();
+        .post_form_as(
+            &env.oidc("test", "token"),
+            ("backend", "backend-secret"),
+            &[("grant_type", "client_credentials")],
+        )
+        .await;
     assert_eq!(response.status(), 200);
     let body: Value = response.json().await.unwrap();
     assert!(body.get("refresh_token").is_none() && body.get("id_token").is_none());
@@ -336,18 +320,7 @@ async fn refresh_issues_new_tokens_and_honours_session_state() {
         .await;
     assert_eq!(again.status(), 200);
     // Another client cannot use it.
-    let (_, e, d) = error_of(
-        env.post_form(
-            &env.oidc("test", "token"),
-            &[
-                ("grant_type", "refresh_token"),
-                ("client_id", "plain-app"),
-                ("refresh_token", refresh),
-            ],
-        )
-        .await,
-    )
-    .await;
+    let (_, e, d) = error_of(env.refresh("test", "plain-app", refresh).await).await;
     assert_eq!(
         (e.as_str(), d.as_str()),
         (
@@ -356,30 +329,20 @@ async fn refresh_issues_new_tokens_and_honours_session_state() {
         )
     );
     // Once the session is gone, refreshing fails with Keycloak's message.
-    let token = env.admin_token().await;
     let dropped: Value = env
-        .http
-        .delete(env.url("/admin/devserver/realms/test/users/carol/sessions"))
-        .bearer_auth(&token)
-        .send()
+        .admin()
         .await
-        .unwrap()
+        .send(
+            reqwest::Method::DELETE,
+            "/admin/devserver/realms/test/users/carol/sessions",
+            None,
+        )
+        .await
         .json()
         .await
         .unwrap();
     assert_eq!(dropped["dropped"].as_array().unwrap().len(), 1);
-    let (_, e, d) = error_of(
-        env.post_form(
-            &env.oidc("test", "token"),
-            &[
-                ("grant_type", "refresh_token"),
-                ("client_id", "web-app"),
-                ("refresh_token", refresh),
-            ],
-        )
-        .await,
-    )
-    .await;
+    let (_, e, d) = error_of(env.refresh("test", "web-app", refresh).await).await;
     assert_eq!(
         (e.as_str(), d.as_str()),
         ("invalid_grant", "Session not active")
@@ -398,17 +361,7 @@ async fn revoke_refresh_token_rotation_rejects_reuse() {
     let r1 = first["refresh_token"].as_str().unwrap().to_string();
     let refresh = |token: String| {
         let env = &env;
-        async move {
-            env.post_form(
-                &env.oidc("rotating", "token"),
-                &[
-                    ("grant_type", "refresh_token"),
-                    ("client_id", "app"),
-                    ("refresh_token", &token),
-                ],
-            )
-            .await
-        }
+        async move { env.refresh("rotating", "app", &token).await }
     };
     env.server.state.set_clock_offset(1);
     let second: Value = refresh(r1.clone()).await.json().await.unwrap();
@@ -451,15 +404,8 @@ async fn client_lifespan_attribute_and_session_expiry() {
     // Past the idle timeout (and Keycloak's grace period) the session is over.
     env.server.state.set_clock_offset(1800 + 121);
     let (_, e, _) = error_of(
-        env.post_form(
-            &env.oidc("test", "token"),
-            &[
-                ("grant_type", "refresh_token"),
-                ("client_id", "plain-app"),
-                ("refresh_token", body["refresh_token"].as_str().unwrap()),
-            ],
-        )
-        .await,
+        env.refresh("test", "plain-app", body["refresh_token"].as_str().unwrap())
+            .await,
     )
     .await;
     assert_eq!(e, "invalid_grant");
