@@ -217,31 +217,16 @@ async fn prompt_login_and_max_age_force_the_form_despite_sso() {
         )
         .await;
     assert_eq!(relogin.status(), 302);
-    let token = env.admin_token().await;
-    let sessions: Vec<serde_json::Value> = {
-        let users: serde_json::Value = env
-            .http
-            .get(env.url("/admin/realms/demo/users?username=alice&exact=true"))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let id = users[0]["id"].as_str().unwrap();
-        env.http
-            .get(env.url(&format!("/admin/realms/demo/users/{id}/sessions")))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap()
-    };
+    let admin = env.admin().await;
+    let users = admin
+        .get("/admin/realms/demo/users?username=alice&exact=true")
+        .await;
+    let id = users[0]["id"].as_str().unwrap();
+    let sessions = admin
+        .get(&format!("/admin/realms/demo/users/{id}/sessions"))
+        .await;
     assert!(
-        sessions.is_empty(),
+        sessions.as_array().unwrap().is_empty(),
         "logging in again in the same browser replaces the old SSO session"
     );
 
@@ -260,19 +245,22 @@ async fn prompt_login_and_max_age_force_the_form_despite_sso() {
     assert_eq!(fresh_enough.status(), 302);
 }
 
+/// An authorization URL of the test realm's `plain-app` (code flow, no PKCE), plus `extra`.
+fn plain_app_auth_url(env: &Env, extra: &[(&str, &str)]) -> String {
+    let mut params = vec![
+        ("client_id", "plain-app"),
+        ("redirect_uri", "http://localhost:3001/"),
+        ("response_type", "code"),
+    ];
+    params.extend_from_slice(extra);
+    auth_url(env, "test", &params)
+}
+
 #[tokio::test]
 async fn wrong_credentials_rerender_the_form_and_emit_login_error() {
     let env = start().await;
     let mut browser = Browser::new();
-    let url = auth_url(
-        &env,
-        "test",
-        &[
-            ("client_id", "plain-app"),
-            ("redirect_uri", "http://localhost:3001/"),
-            ("response_type", "code"),
-        ],
-    );
+    let url = plain_app_auth_url(&env, &[]);
     let response = login(&mut browser, &env, &url, "carol", "wrong").await;
     assert_eq!(response.status(), 200);
     let html = response.text().await.unwrap();
@@ -320,7 +308,6 @@ async fn wrong_credentials_rerender_the_form_and_emit_login_error() {
 #[tokio::test]
 async fn untrusted_client_or_redirect_gets_an_error_page_not_a_redirect() {
     let env = start().await;
-    let http = client();
     for (params, message) in [
         (
             vec![("redirect_uri", "http://localhost:8080/")],
@@ -345,22 +332,16 @@ async fn untrusted_client_or_redirect_gets_an_error_page_not_a_redirect() {
             "Invalid parameter: redirect_uri",
         ),
     ] {
-        let response = http
-            .get(auth_url(&env, "demo", &params))
-            .send()
-            .await
-            .unwrap();
+        let response = env.get(&auth_url(&env, "demo", &params)).await;
         assert_eq!(response.status(), 400);
         assert!(
             response.text().await.unwrap().contains(message),
             "{message}"
         );
     }
-    let response = http
-        .get(env.url("/realms/nope/protocol/openid-connect/auth?client_id=x"))
-        .send()
-        .await
-        .unwrap();
+    let response = env
+        .get(&env.url("/realms/nope/protocol/openid-connect/auth?client_id=x"))
+        .await;
     assert_eq!(response.status(), 404);
     assert_eq!(
         response.json::<serde_json::Value>().await.unwrap()["error"],
@@ -371,7 +352,6 @@ async fn untrusted_client_or_redirect_gets_an_error_page_not_a_redirect() {
 #[tokio::test]
 async fn request_errors_redirect_to_the_client_with_keycloak_messages() {
     let env = start().await;
-    let http = client();
     type Case<'a> = (&'a str, Vec<(&'a str, &'a str)>, &'a str, &'a str);
     let cases: Vec<Case> = vec![
         ("demo", vec![("response_type", "code")], "invalid_request", "Missing parameter: code_challenge_method"),
@@ -390,11 +370,7 @@ async fn request_errors_redirect_to_the_client_with_keycloak_messages() {
             ("state", "s"),
         ];
         params.extend(extra.clone());
-        let response = http
-            .get(auth_url(&env, realm, &params))
-            .send()
-            .await
-            .unwrap();
+        let response = env.get(&auth_url(&env, realm, &params)).await;
         assert_eq!(response.status(), 302, "{extra:?}");
         let target = location(&response);
         let got = callback_params(&target);
@@ -416,11 +392,7 @@ async fn request_errors_redirect_to_the_client_with_keycloak_messages() {
         ("response_mode", "query"),
         ("nonce", "n"),
     ];
-    let response = http
-        .get(auth_url(&env, "test", &params))
-        .send()
-        .await
-        .unwrap();
+    let response = env.get(&auth_url(&env, "test", &params)).await;
     let target = location(&response);
     assert!(
         target.starts_with("http://localhost:3000/#error=invalid_request"),
@@ -432,11 +404,7 @@ async fn request_errors_redirect_to_the_client_with_keycloak_messages() {
         ("response_type", "id_token token"),
         ("scope", "openid"),
     ];
-    let response = http
-        .get(auth_url(&env, "test", &params))
-        .send()
-        .await
-        .unwrap();
+    let response = env.get(&auth_url(&env, "test", &params)).await;
     assert_eq!(
         callback_params(&location(&response))["error_description"],
         "Missing parameter: nonce"
@@ -583,6 +551,21 @@ async fn kc_action_runs_a_required_action_and_reports_its_status() {
     }
 }
 
+/// Posts the registration form: first name, last name, email, username, password and its
+/// confirmation, in that order.
+async fn register(browser: &mut Browser, url: &str, values: [&str; 6]) -> reqwest::Response {
+    let names = [
+        "firstName",
+        "lastName",
+        "email",
+        "username",
+        "password",
+        "password-confirm",
+    ];
+    let form: Vec<(&str, &str)> = names.into_iter().zip(values).collect();
+    browser.post_form(url, &form).await
+}
+
 #[tokio::test]
 async fn registration_creates_the_user_and_signs_in() {
     let env = start().await;
@@ -593,67 +576,38 @@ async fn registration_creates_the_user_and_signs_in() {
     let page = browser.get(&url).await;
     let html = page.text().await.unwrap();
     let action = form_action(&html, "kc-register-form");
-    let mismatch = browser
-        .post_form(
-            &env.url(&action),
-            &[
-                ("firstName", "Zed"),
-                ("lastName", "Z"),
-                ("email", "zed@example.com"),
-                ("username", "zed"),
-                ("password", "a"),
-                ("password-confirm", "b"),
-            ],
-        )
-        .await;
+    let mismatch = register(
+        &mut browser,
+        &env.url(&action),
+        ["Zed", "Z", "zed@example.com", "zed", "a", "b"],
+    )
+    .await;
     assert!(mismatch
         .text()
         .await
         .unwrap()
         .contains("Password confirmation doesn&#39;t match."));
-    let taken = browser
-        .post_form(
-            &env.url(&action),
-            &[
-                ("firstName", "Al"),
-                ("lastName", "Ice"),
-                ("email", "other@example.com"),
-                ("username", "alice"),
-                ("password", "a"),
-                ("password-confirm", "a"),
-            ],
-        )
-        .await;
+    let taken = register(
+        &mut browser,
+        &env.url(&action),
+        ["Al", "Ice", "other@example.com", "alice", "a", "a"],
+    )
+    .await;
     assert!(taken
         .text()
         .await
         .unwrap()
         .contains("Username already exists."));
-    let done = browser
-        .post_form(
-            &env.url(&action),
-            &[
-                ("firstName", "Zed"),
-                ("lastName", "Z"),
-                ("email", "zed@example.com"),
-                ("username", "zed"),
-                ("password", "zed-pw"),
-                ("password-confirm", "zed-pw"),
-            ],
-        )
-        .await;
+    let done = register(
+        &mut browser,
+        &env.url(&action),
+        ["Zed", "Z", "zed@example.com", "zed", "zed-pw", "zed-pw"],
+    )
+    .await;
     assert_eq!(done.status(), 302);
     assert!(query_params(&location(&done)).contains_key("code"));
     // The new user can log in elsewhere.
-    let url = auth_url(
-        &env,
-        "test",
-        &[
-            ("client_id", "plain-app"),
-            ("redirect_uri", "http://localhost:3001/"),
-            ("response_type", "code"),
-        ],
-    );
+    let url = plain_app_auth_url(&env, &[]);
     let other_realm = login(&mut Browser::new(), &env, &url, "zed", "zed-pw").await;
     assert_eq!(other_realm.status(), 200, "users belong to their realm");
     let events = env.events("demo").await;
@@ -666,26 +620,18 @@ async fn registration_creates_the_user_and_signs_in() {
 async fn an_expired_login_answers_authentication_expired() {
     let env = start().await;
     let mut browser = Browser::new();
-    let url = auth_url(
-        &env,
-        "test",
-        &[
-            ("client_id", "plain-app"),
-            ("redirect_uri", "http://localhost:3001/"),
-            ("response_type", "code"),
-            ("state", "x"),
-        ],
-    );
+    let url = plain_app_auth_url(&env, &[("state", "x")]);
     let html = browser.get(&url).await.text().await.unwrap();
     let action = form_action(&html, "kc-form-login");
-    let token = env.admin_token().await;
     let expired = env
-        .http
-        .post(env.url("/admin/devserver/realms/test/expire-logins"))
-        .bearer_auth(token)
-        .send()
+        .admin()
         .await
-        .unwrap();
+        .send(
+            reqwest::Method::POST,
+            "/admin/devserver/realms/test/expire-logins",
+            None,
+        )
+        .await;
     assert_eq!(
         expired.json::<serde_json::Value>().await.unwrap()["expired"],
         1
