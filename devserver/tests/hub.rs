@@ -184,26 +184,20 @@ fn sub(token: &str) -> String {
 
 async fn refresh(env: &Env, tokens: &Value) -> Value {
     let response = env
-        .post_form(
-            &env.oidc("demo", "token"),
-            &[
-                ("grant_type", "refresh_token"),
-                ("client_id", "demo-app"),
-                ("refresh_token", tokens["refresh_token"].as_str().unwrap()),
-            ],
+        .refresh(
+            "demo",
+            "demo-app",
+            tokens["refresh_token"].as_str().unwrap(),
         )
         .await;
     assert_eq!(response.status(), 200);
     response.json().await.unwrap()
 }
 
+/// An admin call that must succeed; its JSON answer. Each call gets a fresh token, since tests
+/// move the clock.
 async fn admin(env: &Env, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
-    let token = env.admin_token().await;
-    let mut request = env.http.request(method, env.url(path)).bearer_auth(token);
-    if let Some(body) = body {
-        request = request.json(&body);
-    }
-    let response = request.send().await.unwrap();
+    let response = env.admin().await.send(method, path, body).await;
     assert!(
         response.status().is_success(),
         "{path}: {}",
@@ -757,15 +751,14 @@ async fn restart_knob_needs_an_admin_token() {
         .await
         .unwrap();
     assert_eq!(response.status(), 401);
-    let token = env.admin_token().await;
     let response = env
-        .http
-        .post(env.url("/admin/devserver/hub/restart"))
-        .bearer_auth(token)
-        .json(&json!({"downMs": 5, "forever": true}))
-        .send()
+        .admin()
         .await
-        .unwrap();
+        .post(
+            "/admin/devserver/hub/restart",
+            json!({"downMs": 5, "forever": true}),
+        )
+        .await;
     assert_eq!(response.status(), 400);
 }
 
@@ -964,11 +957,8 @@ async fn hub_only_fronts_another_keycloak() {
 
     // Nothing else is served.
     let response = hub
-        .http
-        .get(hub.url("/realms/test/.well-known/openid-configuration"))
-        .send()
-        .await
-        .unwrap();
+        .get(&hub.url("/realms/test/.well-known/openid-configuration"))
+        .await;
     assert_eq!(response.status(), 404);
 }
 
