@@ -284,16 +284,7 @@ async fn refresh_issues_new_tokens_and_honours_session_state() {
         .await;
     let refresh = first["refresh_token"].as_str().unwrap();
     env.server.state.set_clock_offset(2);
-    let response = env
-        .post_form(
-            &env.oidc("test", "token"),
-            &[
-                ("grant_type", "refresh_token"),
-                ("client_id", "web-app"),
-                ("refresh_token", refresh),
-            ],
-        )
-        .await;
+    let response = env.refresh("test", "web-app", refresh).await;
     assert_eq!(response.status(), 200);
     let second: Value = response.json().await.unwrap();
     assert_ne!(second["access_token"], first["access_token"]);
@@ -308,16 +299,7 @@ async fn refresh_issues_new_tokens_and_honours_session_state() {
         "openid scope keeps the ID token"
     );
     // Without revokeRefreshToken the old refresh token stays usable.
-    let again = env
-        .post_form(
-            &env.oidc("test", "token"),
-            &[
-                ("grant_type", "refresh_token"),
-                ("client_id", "web-app"),
-                ("refresh_token", refresh),
-            ],
-        )
-        .await;
+    let again = env.refresh("test", "web-app", refresh).await;
     assert_eq!(again.status(), 200);
     // Another client cannot use it.
     let (_, e, d) = error_of(env.refresh("test", "plain-app", refresh).await).await;
