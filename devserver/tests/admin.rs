@@ -448,10 +448,7 @@ async fn admin_session_endpoints_end_sessions() {
         .password_grant("test", "web-app", "carol", "carol-pw")
         .await;
     let admin = env.admin().await;
-    let carol = admin
-        .get("/admin/realms/test/users?username=carol&exact=true")
-        .await;
-    let id = carol[0]["id"].as_str().unwrap();
+    let id = admin.user_id("test", "carol").await;
     let sessions = admin
         .get(&format!("/admin/realms/test/users/{id}/sessions"))
         .await;

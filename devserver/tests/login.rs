@@ -218,10 +218,7 @@ async fn prompt_login_and_max_age_force_the_form_despite_sso() {
         .await;
     assert_eq!(relogin.status(), 302);
     let admin = env.admin().await;
-    let users = admin
-        .get("/admin/realms/demo/users?username=alice&exact=true")
-        .await;
-    let id = users[0]["id"].as_str().unwrap();
+    let id = admin.user_id("demo", "alice").await;
     let sessions = admin
         .get(&format!("/admin/realms/demo/users/{id}/sessions"))
         .await;

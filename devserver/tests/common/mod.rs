@@ -206,6 +206,16 @@ impl Admin<'_> {
         response.json().await.unwrap()
     }
 
+    /// The id of a realm's user, found by exact username.
+    pub async fn user_id(&self, realm: &str, username: &str) -> String {
+        let users = self
+            .get(&format!(
+                "/admin/realms/{realm}/users?username={username}&exact=true"
+            ))
+            .await;
+        users[0]["id"].as_str().unwrap().to_string()
+    }
+
     pub async fn post(&self, path: &str, body: Value) -> reqwest::Response {
         self.send(reqwest::Method::POST, path, Some(body)).await
     }
