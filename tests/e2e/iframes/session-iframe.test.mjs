@@ -59,6 +59,32 @@ for (const adapter of scenarioAdapters()) {
       await first.context().close()
     })
 
+    test("an answer from another window on the server's origin is ignored", async () => {
+      const first = await ssoSession(world, adapter)
+      const { sessionId } = await snapshot(first)
+      const page = await otherTab(first)
+      // The adapter's session iframe will answer 3 s after it is asked.
+      const asked = page.waitForRequest((r) => r.url().includes('/login-status-iframe.html/init'))
+      await addFault(world, { target: 'login-status-iframe-init', delayMs: 3000 })
+      await arm(world, page, adapter, { initOptions: { onLoad: 'check-sso' } })
+      await asked
+      await recordMessages(page)
+      // Meanwhile another frame of the same server page, asked about the real session, answers
+      // 'unchanged' to this window, from the right origin.
+      const statusPage = `${world.server.url}/realms/demo/protocol/openid-connect/login-status-iframe.html`
+      await page.evaluate(([src, question, origin]) => new Promise((resolve) => {
+        const frame = document.createElement('iframe')
+        frame.onload = () => { frame.contentWindow.postMessage(question, origin); resolve() }
+        frame.src = src
+        document.body.append(frame)
+      }), [statusPage, `demo-app ${sessionId}`, server()])
+      await waitForMessage(page, { origin: server(), data: 'unchanged' })
+      // Taken for the adapter's answer, it would end check-sso anonymous; the adapter's own
+      // iframe says 'changed' (a session, not yet ours), so check-sso logs in.
+      assert.deepEqual(await settled(page), { ok: true, value: true })
+      await first.context().close()
+    })
+
     test('updateToken asks the session iframe first', async () => {
       const first = await ssoSession(world, adapter)
       const page = await joinedTab(world, first, adapter, { checkLoginIframeInterval: 3600 })
