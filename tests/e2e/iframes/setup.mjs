@@ -24,10 +24,15 @@ export async function clearFaults (world) {
 /** The silent check-sso page of `adapter` on the app. */
 export const silentUri = (world, adapter, page = 'silent-check-sso.html') => world.app.appUrl(adapter, `/${page}`)
 
-/** An SSO session: a fresh profile logged in with login-required on its first tab. */
+/**
+ * An SSO session: a fresh profile logged in with login-required on its first tab. That tab has
+ * no session iframe, so that only the tab under test asks devserver's session page (and meets
+ * the fault rules meant for it).
+ */
 export async function ssoSession (world, adapter, { thirdPartyCookies = 'allowed' } = {}) {
   const page = await newPage(world, { thirdPartyCookies })
-  assert.deepEqual(await loginRequired(world, page, adapter), { ok: true, value: true })
+  const initOptions = { checkLoginIframe: false }
+  assert.deepEqual(await loginRequired(world, page, adapter, { initOptions }), { ok: true, value: true })
   return page
 }
 
