@@ -119,7 +119,11 @@ impl Engine {
         }
         drop(iframes);
         match status.map_err(|e| self.err(&e))? {
-            None => Ok(JsValue::UNDEFINED),
+            None => {
+                // The provider has no session iframe: the periodic check has nothing to do.
+                self.state.borrow_mut().init.check_login_iframe = false;
+                Ok(JsValue::UNDEFINED)
+            }
             Some(SessionStatus::Unchanged) => Ok(JsValue::TRUE),
             Some(changed_or_error) => {
                 self.clear_token();

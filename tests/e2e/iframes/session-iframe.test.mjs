@@ -178,6 +178,22 @@ for (const adapter of scenarioAdapters()) {
         await first.context().close()
       })
 
+      test('an OpenID provider without check_session_iframe: no session iframe, and check-sso goes on', async () => {
+        const discovery = await (await fetch(`${world.server.url}/realms/demo/.well-known/openid-configuration`)).json()
+        const { check_session_iframe: _, ...metadata } = discovery
+        const config = { clientId: 'demo-app', oidcProvider: metadata }
+        const first = await ssoSession(world, adapter)
+        const page = await otherTab(first)
+        const sessionPages = requests(page, 'login-status-iframe.html')
+        // keycloak-js rejects: "Not supported by the OIDC server".
+        await arm(world, page, adapter, { config, initOptions: { onLoad: 'check-sso', checkLoginIframeInterval: 1 } })
+        assert.deepEqual(await settled(page), { ok: true, value: true }, 'through the prompt=none redirect')
+        assert.deepEqual(await call(page, 'updateToken', -1), { ok: true, value: true })
+        assert.deepEqual(sessionPages, [])
+        assert.deepEqual(await iframes(page), [])
+        await first.context().close()
+      })
+
       test('clearToken stops the periodic check and removes the session iframe', async () => {
         const first = await ssoSession(world, adapter)
         const page = await joinedTab(world, first, adapter, { checkLoginIframeInterval: 1 })
