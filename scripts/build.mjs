@@ -11,8 +11,9 @@ const run = (cmd, args, opts = {}) => execFileSync(cmd, args, { cwd: root, stdio
 
 rmSync(pkg, { recursive: true, force: true })
 // --mode no-install: use the pinned wasm-bindgen CLI from scripts/setup.sh, never a private copy.
+// `tiny`: no std in the binary, and a panic handler that only aborts (see Cargo.toml).
 run('wasm-pack', ['build', '--release', '--target', 'web', '--out-dir', 'pkg', '--out-name', 'keycloak_wasm',
-  '--mode', 'no-install', '--no-pack'])
+  '--mode', 'no-install', '--no-pack', '--', '--features', 'tiny'])
 
 const wasm = join(pkg, 'keycloak_wasm_bg.wasm')
 const glue = join(pkg, 'keycloak_wasm.js')

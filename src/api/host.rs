@@ -3,7 +3,9 @@
 //! the factory the wrapper passes in (so they are instances of the wrapper's `KeycloakError` and
 //! `NetworkError` classes).
 
-use std::cell::OnceCell;
+use crate::prelude::*;
+
+use core::cell::OnceCell;
 
 use js_sys::{Function, Object, Reflect};
 use wasm_bindgen::prelude::*;
@@ -40,16 +42,21 @@ extern "C" {
     pub(crate) fn report_error(error: &JsValue) -> Result<(), JsValue>;
 }
 
-thread_local! {
-    /// The wrapper's error factory: one per module (every instance passes the same function),
-    /// so that a core error converts with a plain `?` wherever a JavaScript error is due.
-    static FACTORY: OnceCell<ErrorFactory> = const { OnceCell::new() };
-}
+/// The wrapper's error factory: one per module (every instance passes the same function), so
+/// that a core error converts with a plain `?` wherever a JavaScript error is due.
+static FACTORY: ModuleCell<ErrorFactory> = ModuleCell(OnceCell::new());
+
+/// A cell for module-wide state. `no_std` has no `thread_local!`; the module runs on one thread.
+struct ModuleCell<T>(OnceCell<T>);
+
+// SAFETY: wasm32 without the atomics feature (this crate's target) has exactly one thread, so
+// the cell is never reached from two threads.
+unsafe impl<T> Sync for ModuleCell<T> {}
 
 /// A JavaScript error (`KeycloakError` or `NetworkError`) for a core error; `response` is the
 /// `Response` it came from.
 pub fn js_error(err: &Error, response: Option<&JsValue>) -> JsValue {
-    FACTORY.with(|factory| match factory.get() {
+    match FACTORY.0.get() {
         Some(factory) => factory.make(
             &JsValue::UNDEFINED,
             err.code.as_str(),
@@ -61,7 +68,7 @@ pub fn js_error(err: &Error, response: Option<&JsValue>) -> JsValue {
         ),
         // Only before the first instance exists, which makes every error: not reached.
         None => JsValue::from_str(&err.message),
-    })
+    }
 }
 
 impl From<Error> for JsValue {
@@ -77,9 +84,7 @@ pub struct Host {
 
 impl Host {
     pub fn new(object: Object, factory: ErrorFactory) -> Self {
-        FACTORY.with(|cell| {
-            let _ = cell.set(factory);
-        });
+        let _ = FACTORY.0.set(factory);
         Host { object }
     }
 

@@ -1,6 +1,8 @@
 //! The adapter's HTTP exchanges: what `web::http` sends, with core's reading of the replies
 //! and errors that carry the `Response` (as keycloak-js's `NetworkError` does).
 
+use crate::prelude::*;
+
 use wasm_bindgen::JsValue;
 
 use super::host::js_error;

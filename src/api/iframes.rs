@@ -4,7 +4,9 @@
 //! answer; answers count only from the expected window and origin; and the iframes and
 //! listeners are removed however a wait ends. What the answers mean is `core::iframe`.
 
-use std::rc::{Rc, Weak};
+use crate::prelude::*;
+
+use alloc::rc::{Rc, Weak};
 
 use js_sys::Promise;
 use wasm_bindgen::JsValue;

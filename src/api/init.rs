@@ -3,8 +3,10 @@
 //! The three iframes of keycloak-js (the third-party-cookie check, the session iframe and
 //! silent check-sso) are reached through the hooks in `iframes`.
 
-use std::future::pending;
-use std::rc::Rc;
+use crate::prelude::*;
+
+use alloc::rc::Rc;
+use core::future::pending;
 
 use js_sys::{Object, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
@@ -234,7 +236,7 @@ impl Engine {
             }
             CallbackAction::Fail(error) => {
                 let error = self.err(&error);
-                self.host.fire("onAuthError", std::slice::from_ref(&error));
+                self.host.fire("onAuthError", core::slice::from_ref(&error));
                 Err(error)
             }
             CallbackAction::Tokens { implicit, code } => {

@@ -4,6 +4,8 @@
 //! the host: the engine writes the public properties onto it and fires its callbacks. Every
 //! method here only converts arguments and results; the work is in the submodules.
 
+use crate::prelude::*;
+
 mod convert;
 mod host;
 mod http;
@@ -14,7 +16,7 @@ mod socket;
 mod state;
 mod tokens;
 
-use std::rc::Rc;
+use alloc::rc::Rc;
 
 use js_sys::{Object, Promise};
 use wasm_bindgen::prelude::*;
@@ -34,7 +36,7 @@ pub struct KeycloakCore {
 /// A promise of what `f` yields. Every promise goes through this one boxed path, so the
 /// promise glue exists once in the binary.
 pub(crate) fn promise(
-    f: impl std::future::Future<Output = Result<JsValue, JsValue>> + 'static,
+    f: impl core::future::Future<Output = Result<JsValue, JsValue>> + 'static,
 ) -> Promise {
     let job: state::Job<JsValue> = Box::pin(f);
     future_to_promise(job)

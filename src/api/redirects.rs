@@ -2,8 +2,10 @@
 //! go to. With a custom `adapter` given to `init()`, the navigation is the adapter's, as in
 //! keycloak-js.
 
-use std::future::pending;
-use std::rc::Rc;
+use crate::prelude::*;
+
+use alloc::rc::Rc;
+use core::future::pending;
 
 use js_sys::{Function, Object, Promise, Reflect};
 use wasm_bindgen::{JsCast, JsValue};

@@ -7,9 +7,11 @@
 //!
 //! The token is never put into an event, an error or a log line.
 
-use std::cell::RefCell;
-use std::rc::{Rc, Weak};
-use std::sync::atomic::{AtomicU32, Ordering};
+use crate::prelude::*;
+
+use alloc::rc::{Rc, Weak};
+use core::cell::RefCell;
+use core::sync::atomic::{AtomicU32, Ordering};
 
 use js_sys::{ArrayBuffer, Function, Object, Reflect, JSON};
 use wasm_bindgen::{JsCast, JsValue};
@@ -94,7 +96,7 @@ pub struct Socket {
 static NEXT_ID: AtomicU32 = AtomicU32::new(1);
 
 /// Runs `job` in the background, through the one boxed future path the facade already has.
-fn background(job: impl std::future::Future<Output = ()> + 'static) {
+fn background(job: impl core::future::Future<Output = ()> + 'static) {
     let _ = super::promise(async move {
         job.await;
         Ok(JsValue::UNDEFINED)
@@ -213,7 +215,7 @@ impl Engine {
 
     /// Closes every socket for good: the user logged out or the tokens were cleared.
     pub fn end_sockets(&self) {
-        let sockets = std::mem::take(&mut *self.sockets.borrow_mut());
+        let sockets = core::mem::take(&mut *self.sockets.borrow_mut());
         for socket in sockets {
             socket.finish(code::LOGGED_OUT, "logged out");
         }

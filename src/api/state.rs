@@ -5,8 +5,10 @@
 //! borrowed for short, synchronous stretches, never across an `.await` or a call into
 //! application code.
 
-use std::cell::RefCell;
-use std::rc::{Rc, Weak};
+use crate::prelude::*;
+
+use alloc::rc::{Rc, Weak};
+use core::cell::RefCell;
 
 use js_sys::{Object, Promise, Reflect};
 use wasm_bindgen::JsValue;
@@ -53,7 +55,7 @@ pub struct Engine {
 
 /// A boxed future of the engine. Boxing the futures that are awaited from several places
 /// keeps one copy of their state machine in the binary instead of one per caller.
-pub type Job<T> = std::pin::Pin<Box<dyn std::future::Future<Output = Result<T, JsValue>>>>;
+pub type Job<T> = core::pin::Pin<Box<dyn core::future::Future<Output = Result<T, JsValue>>>>;
 
 pub fn now_ms() -> f64 {
     js_sys::Date::now()

@@ -1,7 +1,9 @@
 //! Token methods: `updateToken` with its single shared refresh, `isTokenExpired`, roles, and
 //! the two user documents (`loadUserProfile`, `loadUserInfo`).
 
-use std::rc::Rc;
+use crate::prelude::*;
+
+use alloc::rc::Rc;
 
 use wasm_bindgen::JsValue;
 use wasm_bindgen_futures::JsFuture;

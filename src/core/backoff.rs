@@ -13,7 +13,7 @@ pub fn delay_ms(min_ms: f64, max_ms: f64, attempt: u32, random: f64) -> f64 {
     } else {
         random.clamp(0.0, 1.0)
     };
-    let ceiling = (min_ms * 2f64.powi(attempt.min(31) as i32)).min(max_ms);
+    let ceiling = (min_ms * (1u64 << attempt.min(31)) as f64).min(max_ms);
     (min_ms + random * ceiling).min(max_ms)
 }
 

@@ -4,6 +4,8 @@
 //! are both accepted (even mixed), padding is optional, and leftover bits in the last character
 //! are ignored, as `atob` ignores them. Encoding writes the URL-safe alphabet without padding.
 
+use crate::prelude::*;
+
 const URL_ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
 /// The 6-bit value of a base64 character of either alphabet.

@@ -7,6 +7,8 @@
 //! duplicates, app routes like `/route?tab=2`, empty segments) stays, byte for byte. keycloak-js
 //! writes each empty segment back as one `&` in front of what follows; so do we.
 
+use crate::prelude::*;
+
 use super::error::{Error, ErrorCode};
 use super::json::{self, Value};
 use super::options::{Flow, ResponseMode};

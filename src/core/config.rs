@@ -4,6 +4,8 @@
 //! fetches what the source names ([`ConfigSource::fetch_url`]: a keycloak.json or the OpenID
 //! provider metadata) and resolves it into a [`Config`] ([`ConfigSource::resolve`]).
 
+use crate::prelude::*;
+
 use super::error::{Error, ErrorCode};
 use super::json::Value;
 

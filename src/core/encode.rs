@@ -4,6 +4,8 @@
 //! in the realm URL) keeps `! ~ * ' ( )` and writes a space as `%20`; `URLSearchParams` (used for
 //! every query string and form body) keeps only `* - . _` and writes a space as `+`.
 
+use crate::prelude::*;
+
 /// Appends `%XX` (upper-case hex) for one byte.
 fn push_percent(byte: u8, out: &mut String) {
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
@@ -107,7 +109,7 @@ pub fn utf8_lossy(bytes: &[u8]) -> String {
     let mut out = String::with_capacity(bytes.len());
     let mut rest = bytes;
     loop {
-        match std::str::from_utf8(rest) {
+        match core::str::from_utf8(rest) {
             Ok(valid) => {
                 out.push_str(valid);
                 return out;
@@ -116,7 +118,7 @@ pub fn utf8_lossy(bytes: &[u8]) -> String {
                 let (valid, invalid) = rest
                     .split_at_checked(e.valid_up_to())
                     .unwrap_or((rest, &[]));
-                out.push_str(std::str::from_utf8(valid).unwrap_or_default());
+                out.push_str(core::str::from_utf8(valid).unwrap_or_default());
                 out.push('\u{FFFD}');
                 // No error length: the input ends inside a sequence.
                 let skip = e.error_len().unwrap_or(invalid.len());

@@ -5,7 +5,9 @@
 //! status. Where keycloak-js has a message for the same failure, ours is identical, so code that
 //! matches on `err.message` keeps working.
 
-use std::fmt;
+use crate::prelude::*;
+
+use core::fmt;
 
 /// What went wrong, as a stable machine-readable code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -85,14 +87,14 @@ pub struct ErrorData {
     pub status: Option<u16>,
 }
 
-impl std::ops::Deref for Error {
+impl core::ops::Deref for Error {
     type Target = ErrorData;
     fn deref(&self) -> &ErrorData {
         &self.0
     }
 }
 
-impl std::ops::DerefMut for Error {
+impl core::ops::DerefMut for Error {
     fn deref_mut(&mut self) -> &mut ErrorData {
         &mut self.0
     }
@@ -178,7 +180,7 @@ impl fmt::Display for Error {
     }
 }
 
-impl std::error::Error for Error {}
+impl core::error::Error for Error {}
 
 #[cfg(test)]
 mod tests {

@@ -2,6 +2,8 @@
 //! iframe and silent check-sso answer, which of their messages count, and what follows from
 //! the answers. The browser side (the iframes, listeners and deadlines) is `web::iframe`.
 
+use crate::prelude::*;
+
 use super::callback::{parse_callback, ParsedCallback};
 use super::error::{Error, ErrorCode};
 use super::options::{Flow, InitOptions, ResponseMode};

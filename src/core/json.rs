@@ -7,7 +7,9 @@
 //! UTF-16 surrogates (which a Rust string cannot hold) become U+FFFD, and strings are escaped
 //! exactly as `JSON.stringify` escapes them.
 
-use std::fmt;
+use crate::prelude::*;
+
+use core::fmt;
 
 use super::number;
 
@@ -77,7 +79,7 @@ impl fmt::Display for JsonError {
     }
 }
 
-impl std::error::Error for JsonError {}
+impl core::error::Error for JsonError {}
 
 impl Value {
     /// The member `key` of an object; the last one when the key is repeated, as in `JSON.parse`.

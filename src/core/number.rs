@@ -7,6 +7,8 @@
 //! or more extreme values drift by at most a few ulps. That never reaches JavaScript for data
 //! passed through: [`crate::core::json`] writes a number it read with the text it read.
 
+use crate::prelude::*;
+
 /// Powers of ten that an f64 holds exactly.
 const POW10: [f64; 23] = [
     1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
@@ -44,6 +46,26 @@ pub fn from_decimal(mut mantissa: u64, mut exponent: i32) -> f64 {
         exponent += step;
     }
     value
+}
+
+/// `f64::floor`, which `core` lacks (the rounding methods live in `std`).
+pub fn floor(x: f64) -> f64 {
+    // NaN, the infinities, ±0 and every magnitude from 2^52 up are integral already.
+    let magnitude = if x < 0.0 { -x } else { x };
+    if x.is_nan() || magnitude >= 4_503_599_627_370_496.0 || x == 0.0 {
+        return x;
+    }
+    let truncated = x as i64 as f64;
+    if truncated > x {
+        truncated - 1.0
+    } else {
+        truncated
+    }
+}
+
+/// `f64::ceil`.
+pub fn ceil(x: f64) -> f64 {
+    -floor(-x)
 }
 
 /// Parses a JSON number (`-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`), the whole
@@ -145,7 +167,7 @@ fn shortest_digits(v: f64) -> (u64, i32) {
     // The decimal exponent d with 10^d <= v < 10^(d+1): estimated from the binary exponent,
     // then corrected.
     let binary_exponent = ((v.to_bits() >> 52) & 0x7ff) as i32 - 1023;
-    let mut d = (f64::from(binary_exponent) * std::f64::consts::LOG10_2).floor() as i32;
+    let mut d = floor(f64::from(binary_exponent) * core::f64::consts::LOG10_2) as i32;
     while from_decimal(1, d + 1) <= v {
         d += 1;
     }
@@ -161,7 +183,7 @@ fn shortest_digits(v: f64) -> (u64, i32) {
         } else {
             v / from_decimal(1, -shift)
         };
-        let mantissa = (scaled + 0.5).floor() as u64;
+        let mantissa = floor(scaled + 0.5) as u64;
         best = (mantissa, -shift);
         if from_decimal(mantissa, -shift) == v {
             break;
@@ -195,7 +217,7 @@ pub fn write(n: f64, out: &mut String) {
         out.push_str("Infinity");
         return;
     }
-    if v.fract() == 0.0 && v < EXACT_INTEGER_LIMIT as f64 {
+    if floor(v) == v && v < EXACT_INTEGER_LIMIT as f64 {
         push_u64(v as u64, out);
         return;
     }
@@ -240,6 +262,38 @@ pub fn write(n: f64, out: &mut String) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn floor_and_ceil_are_std_s() {
+        let values = [
+            0.0,
+            -0.0,
+            0.5,
+            -0.5,
+            1.0,
+            -1.0,
+            1.5,
+            -1.5,
+            2.999,
+            -2.999,
+            1e15 + 0.5,
+            -1e15 - 0.5,
+            4503599627370495.5,
+            4503599627370496.0,
+            9007199254740993.0,
+            1e300,
+            -1e300,
+            f64::MIN_POSITIVE,
+            -f64::MIN_POSITIVE,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+        ];
+        for x in values {
+            assert_eq!(floor(x).to_bits(), x.floor().to_bits(), "floor({x})");
+            assert_eq!(ceil(x).to_bits(), x.ceil().to_bits(), "ceil({x})");
+        }
+        assert!(floor(f64::NAN).is_nan() && ceil(f64::NAN).is_nan());
+    }
 
     fn text(n: f64) -> String {
         let mut out = String::new();

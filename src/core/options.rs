@@ -7,6 +7,8 @@
 //! and `null` always mean "not given", and so does an empty string where keycloak-js tests
 //! truthiness.
 
+use crate::prelude::*;
+
 use super::error::{Error, ErrorCode};
 use super::json::Value;
 use super::number;

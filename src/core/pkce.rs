@@ -4,6 +4,8 @@
 //! runs in Rust, so PKCE works where WebCrypto's `subtle` is missing (plain-HTTP origins),
 //! unlike in keycloak-js.
 
+use crate::prelude::*;
+
 use super::{base64, sha256};
 
 /// Length of the code verifier, as keycloak-js makes it.

@@ -9,6 +9,8 @@
 //!    and, with the result, [`SingleFlight::settle`]s everyone. On failure,
 //!    [`clears_tokens`] says whether to clear the tokens.
 
+use crate::prelude::*;
+
 use super::error::Error;
 use super::options::Flow;
 use super::token::TokenSet;
@@ -98,7 +100,7 @@ impl<W> SingleFlight<W> {
     /// queue is empty afterwards, so a caller that joins while they are being settled starts a
     /// new request.
     pub fn settle(&mut self) -> Vec<W> {
-        std::mem::take(&mut self.waiters)
+        core::mem::take(&mut self.waiters)
     }
 }
 

@@ -6,6 +6,8 @@
 //! devserver/README.md): subprotocol `bearer.<jwt>`, first message `{"type":"auth",...}`,
 //! `welcome` and `reauthenticated` messages that advertise the token's `ttl`, and `ping`.
 
+use crate::prelude::*;
+
 use super::encode::encode_uri_component;
 use super::error::Error;
 use super::json::{self, Value};

@@ -5,7 +5,9 @@
 //! Times: `now_ms` and request times are milliseconds since the epoch (`Date.now()`); `exp`,
 //! `iat` and the time skew are seconds, as in the tokens and in keycloak-js.
 
-use std::fmt;
+use crate::prelude::*;
+
+use core::fmt;
 
 use super::base64;
 use super::encode::form_encode;
@@ -145,7 +147,7 @@ fn has_role(access: Option<&Value>, role: &str) -> bool {
 /// token's `iat`. None when the token has no `iat` (keycloak-js would compute NaN).
 pub fn time_skew(request_start_ms: f64, request_end_ms: f64, iat: Option<f64>) -> Option<f64> {
     let midpoint = (request_start_ms + request_end_ms) / 2.0;
-    iat.map(|iat| (midpoint / 1000.0).floor() - iat)
+    iat.map(|iat| super::number::floor(midpoint / 1000.0) - iat)
 }
 
 /// The check `isTokenExpired` starts with: there must be an access token and, except in the
@@ -195,7 +197,7 @@ pub fn is_token_expired(
     } else {
         min_validity
     };
-    exp - (now_ms / 1000.0).ceil() + skew - min_validity < 0.0
+    exp - super::number::ceil(now_ms / 1000.0) + skew - min_validity < 0.0
 }
 
 /// Milliseconds until `onTokenExpired` should fire: `(exp − now s + skew) × 1000`. Zero or less

@@ -6,6 +6,8 @@
 //! inside the authorization response's fragment and breaks it. We send the URL without the
 //! fragment and keep the fragment in the callback record, to put it back after the callback.
 
+use crate::prelude::*;
+
 use super::callback::{CallbackRecord, RecordRef};
 use super::config::Config;
 use super::encode::push_form_encoded;

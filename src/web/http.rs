@@ -2,6 +2,8 @@
 //! timeout, and the wait (headers and body alike) ends in a typed timeout error instead of
 //! hanging forever.
 
+use crate::prelude::*;
+
 use js_sys::{Function, Object, Promise, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;

@@ -6,8 +6,10 @@
 //! The iframe's properties are reached through `Reflect`, and the window's events through the
 //! global listeners of [`super::socket`], to keep the JavaScript glue small.
 
-use std::cell::RefCell;
-use std::rc::Rc;
+use crate::prelude::*;
+
+use alloc::rc::Rc;
+use core::cell::RefCell;
 
 use js_sys::{Function, Promise, Reflect};
 use wasm_bindgen::prelude::*;

@@ -1,6 +1,8 @@
 //! Leaving and rewriting the page: redirects to the server, removing the callback from the
 //! address bar, and the hidden form of a POST logout.
 
+use crate::prelude::*;
+
 use wasm_bindgen::JsValue;
 use web_sys::{Document, Location};
 

@@ -2,6 +2,8 @@
 //! spirit of [`super::timers::Timeout`]: a replaced connection can never call into the state
 //! that moved on.
 
+use crate::prelude::*;
+
 use js_sys::{Array, Function, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;

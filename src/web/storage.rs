@@ -8,6 +8,8 @@
 //! quota error, and a cookie fallback where `localStorage` is unusable (disabled storage,
 //! sandboxed frames, some private modes).
 
+use crate::prelude::*;
+
 use wasm_bindgen::JsCast;
 use web_sys::{HtmlDocument, Storage};
 
