@@ -12,6 +12,7 @@ use crate::prelude::*;
 use super::error::{Error, ErrorCode};
 use super::json::{self, Value};
 use super::options::{Flow, ResponseMode};
+use super::text;
 
 /// The keys every flow recognises.
 const ERROR_KEYS: [&str; 3] = ["error", "error_description", "error_uri"];
@@ -107,11 +108,11 @@ pub struct ParsedCallback {
 /// The first name/value pair `new URLSearchParams(segment)` would yield: a leading `?` is
 /// dropped, the pair splits at the first `=`, both halves are form-decoded.
 fn first_entry(segment: &str) -> Option<(String, String)> {
-    let segment = segment.strip_prefix('?').unwrap_or(segment);
+    let segment = text::strip_prefix(segment, b'?').unwrap_or(segment);
     if segment.is_empty() {
         return None;
     }
-    let (name, value) = segment.split_once('=').unwrap_or((segment, ""));
+    let (name, value) = text::split_once(segment, b'=').unwrap_or((segment, ""));
     Some((
         super::encode::form_decode(name),
         super::encode::form_decode(value),
@@ -125,7 +126,7 @@ fn extract(part: &str, flow: Flow) -> (CallbackParams, String) {
     // The rest is assembled back to front, as keycloak-js prepends; reversed at the end.
     let mut pieces: Vec<&str> = Vec::new();
     let mut rest_len = 0;
-    for segment in part.split('&').rev() {
+    for segment in text::split(part, b'&').rev() {
         let Some((key, value)) = first_entry(segment) else {
             pieces.push("&");
             rest_len += 1;
@@ -153,11 +154,11 @@ fn extract(part: &str, flow: Flow) -> (CallbackParams, String) {
 /// check-sso page posts), reading only the part `mode` names. None when there is none: no
 /// `state`, or neither `code` nor `error` (nor `access_token` in the implicit flow).
 pub fn parse_callback(url: &str, mode: ResponseMode, flow: Flow) -> Option<ParsedCallback> {
-    let (before_fragment, fragment) = match url.split_once('#') {
+    let (before_fragment, fragment) = match text::split_once(url, b'#') {
         Some((before, fragment)) => (before, Some(fragment)),
         None => (url, None),
     };
-    let (base, query) = match before_fragment.split_once('?') {
+    let (base, query) = match text::split_once(before_fragment, b'?') {
         Some((base, query)) => (base, Some(query)),
         None => (before_fragment, None),
     };
@@ -165,7 +166,7 @@ pub fn parse_callback(url: &str, mode: ResponseMode, flow: Flow) -> Option<Parse
     let (params, new_url) = match mode {
         ResponseMode::Query => {
             // `url.searchParams.size > 0`: some segment of the query is not empty.
-            let query = query.filter(|q| q.split('&').any(|s| !s.is_empty()))?;
+            let query = query.filter(|q| text::split(q, b'&').any(|s| !s.is_empty()))?;
             let mut search = String::with_capacity(query.len() + 1);
             search.push('?');
             search.push_str(query);
@@ -175,7 +176,7 @@ pub fn parse_callback(url: &str, mode: ResponseMode, flow: Flow) -> Option<Parse
             // The `search` setter: empty removes the `?`; else one leading `?` is dropped.
             if !rest.is_empty() {
                 new_url.push('?');
-                new_url.push_str(rest.strip_prefix('?').unwrap_or(&rest));
+                new_url.push_str(text::strip_prefix(&rest, b'?').unwrap_or(&rest));
             }
             if let Some(fragment) = fragment {
                 new_url.push('#');
@@ -190,7 +191,7 @@ pub fn parse_callback(url: &str, mode: ResponseMode, flow: Flow) -> Option<Parse
             // The `hash` setter: empty removes the `#`; else one leading `#` is dropped.
             if !rest.is_empty() {
                 new_url.push('#');
-                new_url.push_str(rest.strip_prefix('#').unwrap_or(&rest));
+                new_url.push_str(text::strip_prefix(&rest, b'#').unwrap_or(&rest));
             }
             (params, new_url)
         }
@@ -208,7 +209,7 @@ pub fn parse_callback(url: &str, mode: ResponseMode, flow: Flow) -> Option<Parse
 /// Puts the app's fragment, kept aside when the login started, back on the cleaned URL. A URL
 /// that still has a fragment of its own keeps it.
 pub fn restore_app_fragment(new_url: &str, app_fragment: Option<&str>) -> String {
-    let (base, own) = match new_url.split_once('#') {
+    let (base, own) = match text::split_once(new_url, b'#') {
         Some((base, own)) => (base, Some(own)),
         None => (new_url, None),
     };
@@ -398,7 +399,7 @@ impl CallbackRecord {
 pub fn check_issuer(iss: Option<&str>, expected: Option<&str>) -> Result<(), Error> {
     match (iss, expected) {
         (Some(iss), Some(expected)) => {
-            let trim = |s: &str| s.strip_suffix('/').unwrap_or(s).to_owned();
+            let trim = |s| text::strip_suffix(s, b'/').unwrap_or(s);
             if trim(iss) == trim(expected) {
                 Ok(())
             } else {

@@ -197,7 +197,7 @@ impl Config {
 
 /// keycloak-js's `stripTrailingSlash`: removes one trailing `/`.
 pub fn strip_trailing_slash(url: &str) -> &str {
-    url.strip_suffix('/').unwrap_or(url)
+    super::text::strip_suffix(url, b'/').unwrap_or(url)
 }
 
 /// `${url without one trailing slash}/realms/${encodeURIComponent(realm)}`.

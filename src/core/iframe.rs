@@ -7,6 +7,7 @@ use crate::prelude::*;
 use super::callback::{parse_callback, ParsedCallback};
 use super::error::{Error, ErrorCode};
 use super::options::{Flow, InitOptions, ResponseMode};
+use super::text;
 
 /// The third-party-cookie check's answer: `Some(true)` for 'supported', `Some(false)` for
 /// 'unsupported'; anything else is not an answer.
@@ -136,9 +137,10 @@ pub const SILENT_CHECK_SSO: &str = "the silent check-sso iframe's answer.";
 
 /// The `state` parameter of an authorization URL (the one the silent check-sso iframe opens).
 pub fn login_state(url: &str) -> Option<String> {
-    let query = url.split('#').next()?.split_once('?')?.1;
-    query.split('&').find_map(|pair| {
-        let (name, value) = pair.split_once('=')?;
+    let before_fragment = text::split(url, b'#').next()?;
+    let query = text::split_once(before_fragment, b'?')?.1;
+    text::split(query, b'&').find_map(|pair| {
+        let (name, value) = text::split_once(pair, b'=')?;
         (name == "state").then(|| super::encode::form_decode(value))
     })
 }

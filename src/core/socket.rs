@@ -12,6 +12,7 @@ use super::encode::encode_uri_component;
 use super::error::Error;
 use super::json::{self, Value};
 use super::options::invalid;
+use super::text;
 
 /// The application subprotocol offered by default (the hub echoes it).
 pub const APP_PROTOCOL: &str = "keycloak-events.v1";
@@ -142,7 +143,7 @@ impl SocketOptions {
     pub fn url(&self, url: &str, token: &str) -> String {
         let mut out = url.to_owned();
         if self.strategy == Strategy::Query {
-            out.push(if url.contains('?') { '&' } else { '?' });
+            out.push(if text::contains(url, b'?') { '&' } else { '?' });
             out.push_str(&encode_uri_component(&self.query_parameter));
             out.push('=');
             out.push_str(&encode_uri_component(token));
@@ -171,7 +172,7 @@ pub const PING: &str = r#"{"type":"ping"}"#;
 /// A message template with every `{token}` replaced by the token. (Split on a character
 /// rather than searched for the substring: the substring searcher costs kilobytes of wasm.)
 pub fn fill_template(template: &str, token: &str) -> String {
-    let mut parts = template.split('{');
+    let mut parts = text::split(template, b'{');
     let mut out = String::from(parts.next().unwrap_or_default());
     for part in parts {
         match part.strip_prefix("token}") {
@@ -191,7 +192,7 @@ pub fn fill_template(template: &str, token: &str) -> String {
 /// The `ttl` (seconds) a `welcome` or `reauthenticated` message advertises.
 pub fn advertised_ttl(message: &str) -> Option<f64> {
     // Cheap filter first: most messages are events.
-    if !message.split('"').any(|part| part == "ttl") {
+    if !text::split(message, b'"').any(|part| part == "ttl") {
         return None;
     }
     let value = json::parse(message).ok()?;

@@ -25,8 +25,7 @@ fn invalid_token(message: &str) -> Error {
 /// Decodes a JWT's payload (base64url, then UTF-8, else Latin-1 as keycloak-js falls back to,
 /// then JSON), with keycloak-js's messages.
 pub fn decode_payload(token: &str) -> Result<Value, Error> {
-    let payload = token
-        .split('.')
+    let payload = super::text::split(token, b'.')
         .nth(1)
         .ok_or_else(|| invalid_token("Unable to decode token, payload not found."))?;
     let bytes = base64::decode(payload).ok_or_else(|| {

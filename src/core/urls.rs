@@ -15,6 +15,7 @@ use super::error::{Error, ErrorCode};
 use super::json::Value;
 use super::options::{Flow, InitOptions, LoginOptions, ResponseMode};
 use super::pkce;
+use super::text;
 
 /// Builds a query string in insertion order, as `URLSearchParams` would serialise it.
 struct Query {
@@ -27,7 +28,7 @@ impl Query {
     fn new(base: &str) -> Self {
         let mut out = String::with_capacity(base.len() + 256);
         out.push_str(base);
-        out.push(if base.contains('?') { '&' } else { '?' });
+        out.push(if text::contains(base, b'?') { '&' } else { '?' });
         Query { out, empty: true }
     }
 
@@ -49,7 +50,7 @@ impl Query {
 
 /// The URL without its fragment, and the fragment (without `#`), if any.
 pub fn split_fragment(url: &str) -> (&str, Option<&str>) {
-    match url.split_once('#') {
+    match text::split_once(url, b'#') {
         Some((base, fragment)) => (base, Some(fragment)),
         None => (url, None),
     }
@@ -73,7 +74,7 @@ pub fn pick_redirect_uri<'a>(
 pub fn scope_with_openid(scope: Option<&str>) -> String {
     match scope.filter(|s| !s.is_empty()) {
         None => "openid".to_owned(),
-        Some(scope) if scope.split(' ').any(|v| v == "openid") => scope.to_owned(),
+        Some(scope) if text::split(scope, b' ').any(|v| v == "openid") => scope.to_owned(),
         Some(scope) => {
             let mut out = String::from("openid ");
             out.push_str(scope);

@@ -15,6 +15,7 @@ use web_sys::{HtmlDocument, Storage};
 
 use crate::core::encode::{encode_uri_component, form_decode};
 use crate::core::error::{Error, ErrorCode};
+use crate::core::text;
 
 /// The prefix of every callback entry's key.
 pub const KEY_PREFIX: &str = "kc-callback-";
@@ -137,8 +138,9 @@ impl CallbackStore {
 
 /// The value of cookie `name` in a `document.cookie` string.
 pub fn find_cookie<'a>(cookies: &'a str, name: &str) -> Option<&'a str> {
-    cookies.split(';').find_map(|pair| {
-        let (key, value) = pair.trim_start_matches(' ').split_once('=')?;
+    text::split(cookies, b';').find_map(|pair| {
+        let pair = pair.trim_start_matches(' ');
+        let (key, value) = text::split_once(pair, b'=')?;
         (key == name).then_some(value)
     })
 }
