@@ -13,9 +13,10 @@
 #![no_std]
 
 extern crate alloc;
-// std only for its panic handler in builds without `tiny`, and for tests (with its macros).
+// std only for its panic handler in builds without `tiny` (unnamed, so that no code can come to
+// depend on it), and for tests (with its macros).
 #[cfg(not(any(test, all(target_arch = "wasm32", feature = "tiny"))))]
-extern crate std;
+extern crate std as _;
 #[cfg(test)]
 #[macro_use]
 extern crate std;
