@@ -8,7 +8,7 @@
 use crate::prelude::*;
 
 use alloc::rc::{Rc, Weak};
-use core::cell::RefCell;
+use core::cell::{OnceCell, RefCell};
 
 use js_sys::{Object, Promise, Reflect};
 use wasm_bindgen::JsValue;
@@ -46,7 +46,7 @@ pub struct Engine {
     pub host: Host,
     pub state: RefCell<State>,
     /// The callback store, opened on first use.
-    store: RefCell<Option<Rc<CallbackStore>>>,
+    store: OnceCell<CallbackStore>,
     /// The live-event sockets not closed for good.
     pub sockets: RefCell<Vec<Rc<super::socket::Socket>>>,
     /// The hidden iframes: the session iframe and its periodic check.
@@ -80,7 +80,7 @@ impl Engine {
                 refreshing: None,
                 expiry: None,
             }),
-            store: RefCell::new(None),
+            store: OnceCell::new(),
             sockets: RefCell::default(),
             iframes: RefCell::default(),
         })
@@ -97,11 +97,8 @@ impl Engine {
         self.host.error(err)
     }
 
-    pub fn store(&self) -> Rc<CallbackStore> {
-        self.store
-            .borrow_mut()
-            .get_or_insert_with(|| Rc::new(CallbackStore::open()))
-            .clone()
+    pub fn store(&self) -> &CallbackStore {
+        self.store.get_or_init(CallbackStore::open)
     }
 
     /// Runs `f` on the loaded configuration.

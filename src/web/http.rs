@@ -8,7 +8,7 @@ use js_sys::{Function, Object, Promise, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{AbortController, RequestCredentials, RequestInit, Response};
+use web_sys::{AbortController, Response};
 
 use super::timers::Timeout;
 use crate::core::error::{Error, ErrorCode};
@@ -41,9 +41,9 @@ impl Reply {
     }
 }
 
-fn set(target: &Object, name: &str, value: &str) {
+fn set(target: &Object, name: &str, value: &JsValue) {
     // Setting a property of a fresh plain object cannot fail.
-    let _ = Reflect::set(target, &name.into(), &value.into());
+    let _ = Reflect::set(target, &name.into(), value);
 }
 
 /// A request that got no reply: the server is unreachable, CORS refused it, or it was aborted.
@@ -76,26 +76,27 @@ pub async fn send_via(fetch: &Function, request: &Request<'_>) -> Result<Reply, 
     let controller = AbortController::new().map_err(|_| unreachable_error(request.url))?;
     let signal = controller.signal();
 
+    // `fetch`'s init as a plain object: web-sys's RequestInit setters are an import each.
     let headers = Object::new();
-    set(&headers, "Accept", "application/json");
-    let init = RequestInit::new();
+    set(&headers, "Accept", &"application/json".into());
+    let init = Object::new();
     if let Some(form) = request.form {
-        init.set_method("POST");
+        set(&init, "method", &"POST".into());
         set(
             &headers,
             "Content-Type",
-            "application/x-www-form-urlencoded;charset=UTF-8",
+            &"application/x-www-form-urlencoded;charset=UTF-8".into(),
         );
-        init.set_body(&JsValue::from_str(form));
+        set(&init, "body", &form.into());
     }
     if let Some(value) = request.authorization {
-        set(&headers, "Authorization", value);
+        set(&headers, "Authorization", &value.into());
     }
     if request.include_credentials {
-        init.set_credentials(RequestCredentials::Include);
+        set(&init, "credentials", &"include".into());
     }
-    init.set_headers(&headers);
-    init.set_signal(Some(&signal));
+    set(&init, "headers", &headers);
+    set(&init, "signal", &signal);
 
     // Dropped (and cleared) when this function returns, whichever way.
     let _deadline = Timeout::new(request.timeout_ms, move || controller.abort());
