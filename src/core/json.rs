@@ -35,7 +35,7 @@ pub enum Value {
 #[derive(Debug, Clone)]
 pub struct Number {
     value: f64,
-    text: Option<Box<str>>,
+    text: Option<String>,
 }
 
 impl Number {
@@ -443,7 +443,7 @@ impl Parser<'_> {
                 number::parse(text).map(|value| {
                     Value::Number(Number {
                         value,
-                        text: Some(text.into()),
+                        text: Some(text.to_owned()),
                     })
                 })
             })
