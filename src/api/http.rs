@@ -14,8 +14,8 @@ use crate::web::http::{self, Reply, Request};
 /// GETs a JSON document (with an `Authorization` header when given) and parses it; a non-2xx
 /// reply is a `NetworkError` with the OAuth error of its body, when it has one.
 pub async fn fetch_json(
-    url: &str,
-    authorization: Option<&str>,
+    url: String,
+    authorization: Option<String>,
     timeout_ms: f64,
 ) -> Result<Value, JsValue> {
     let reply = get(url, authorization, timeout_ms).await?;
@@ -23,26 +23,24 @@ pub async fn fetch_json(
 }
 
 /// GETs `url`; only a failure to get any reply is an error here.
-pub fn get(url: &str, authorization: Option<&str>, timeout_ms: f64) -> Job<Reply> {
+pub fn get(url: String, authorization: Option<String>, timeout_ms: f64) -> Job<Reply> {
     exchange(url, None, authorization, timeout_ms)
 }
 
 /// POSTs a form to the token endpoint, with cookies (`credentials: 'include'`) as keycloak-js
 /// does; only a failure to get any reply is an error here.
-pub fn post_token(url: &str, form: &str, timeout_ms: f64) -> Job<Reply> {
+pub fn post_token(url: String, form: String, timeout_ms: f64) -> Job<Reply> {
     exchange(url, Some(form), None, timeout_ms)
 }
 
-/// The one request path (boxed, so that its state machine exists once in the binary).
+/// The one request path (boxed, so that its state machine exists once in the binary). It owns
+/// what it sends: the callers' strings move in instead of being copied.
 fn exchange(
-    url: &str,
-    form: Option<&str>,
-    authorization: Option<&str>,
+    url: String,
+    form: Option<String>,
+    authorization: Option<String>,
     timeout_ms: f64,
 ) -> Job<Reply> {
-    let url = url.to_owned();
-    let form = form.map(str::to_owned);
-    let authorization = authorization.map(str::to_owned);
     Box::pin(async move {
         let request = Request {
             url: &url,

@@ -91,7 +91,7 @@ impl Engine {
             (source.fetch_url(), state.init.message_receive_timeout)
         };
         let fetched = match fetch_url {
-            Some(url) => Some(fetch_json(&url, None, timeout).await?),
+            Some(url) => Some(fetch_json(url, None, timeout).await?),
             None => None,
         };
         let (auth_server_url, realm, client_id) = {
@@ -312,7 +312,7 @@ impl Engine {
                 state.init.message_receive_timeout,
             ))
         })?;
-        let reply = super::http::post_token(&url, &body, timeout).await?;
+        let reply = super::http::post_token(url, body, timeout).await?;
         let response = parse_token_response(reply.status, &reply.body)
             .map_err(|e| self.host.error_with(&e, Some(&reply.response)))?;
         self.auth_success(

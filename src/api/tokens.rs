@@ -97,7 +97,7 @@ impl Engine {
         // A failure is a core error (to decide on the tokens) and, when there was a reply, its
         // Response; or an error of the transport, already made for JavaScript.
         let outcome: Result<(), (Result<Error, JsValue>, Option<JsValue>)> = match request {
-            Ok((url, body, timeout)) => match post_token(&url, &body, timeout).await {
+            Ok((url, body, timeout)) => match post_token(url, body, timeout).await {
                 Ok(reply) => parse_token_response(reply.status, &reply.body)
                     .map_err(|e| (Ok(e), Some(reply.response.into())))
                     .and_then(|response| {
@@ -155,7 +155,7 @@ impl Engine {
                 state.init.message_receive_timeout,
             ))
         })?;
-        let reply = get(&url, Some(&authorization), timeout).await?;
+        let reply = get(url, Some(authorization), timeout).await?;
         parse_json_reply(reply.status, &reply.body)
             .map_err(|e| self.host.error_with(&e, Some(&reply.response)))?;
         let document = parse_js(&reply.body);
