@@ -336,78 +336,59 @@ impl Parser<'_> {
             Some(b'f') => self.expect_literal("false", Value::Bool(false)),
             Some(b'"') => self.string().map(Value::String),
             Some(b'-' | b'0'..=b'9') => self.number(),
-            Some(b'[') => self.array(depth + 1),
-            Some(b'{') => self.object(depth + 1),
+            Some(b'[') => self.container(depth + 1, b']'),
+            Some(b'{') => self.container(depth + 1, b'}'),
             Some(_) => Err(self.error("Unexpected token")),
         }
     }
 
-    fn array(&mut self, depth: usize) -> Result<Value, JsonError> {
+    /// An array (`close` is `]`) or an object (`}`); `pos` is at the opening bracket. One loop
+    /// for both: the two are the same apart from the keys.
+    fn container(&mut self, depth: usize, close: u8) -> Result<Value, JsonError> {
         if depth > MAX_DEPTH {
             return Err(self.error("JSON nested too deeply"));
         }
-        self.pos += 1; // '['
+        let object = close == b'}';
+        self.pos += 1;
         let mut items = Vec::new();
-        self.skip_whitespace();
-        if self.peek() == Some(b']') {
-            self.pos += 1;
-            return Ok(Value::Array(items));
-        }
-        loop {
-            self.skip_whitespace();
-            items.push(self.value(depth)?);
-            self.skip_whitespace();
-            match self.peek() {
-                Some(b',') => self.pos += 1,
-                Some(b']') => {
-                    self.pos += 1;
-                    return Ok(Value::Array(items));
-                }
-                None => return Err(self.error("Unexpected end of JSON input")),
-                Some(_) => return Err(self.error("Expected ',' or ']'")),
-            }
-        }
-    }
-
-    fn object(&mut self, depth: usize) -> Result<Value, JsonError> {
-        if depth > MAX_DEPTH {
-            return Err(self.error("JSON nested too deeply"));
-        }
-        self.pos += 1; // '{'
         let mut members = Vec::new();
         self.skip_whitespace();
-        if self.peek() == Some(b'}') {
-            self.pos += 1;
-            return Ok(Value::Object(members));
-        }
-        loop {
-            self.skip_whitespace();
-            match self.peek() {
-                Some(b'"') => {}
-                None => return Err(self.error("Unexpected end of JSON input")),
-                Some(_) => return Err(self.error("Expected a string key")),
-            }
-            let key = self.string()?;
-            self.skip_whitespace();
-            match self.peek() {
-                Some(b':') => self.pos += 1,
-                None => return Err(self.error("Unexpected end of JSON input")),
-                Some(_) => return Err(self.error("Expected ':'")),
-            }
-            self.skip_whitespace();
-            let value = self.value(depth)?;
-            members.push((key, value));
-            self.skip_whitespace();
-            match self.peek() {
-                Some(b',') => self.pos += 1,
-                Some(b'}') => {
-                    self.pos += 1;
-                    return Ok(Value::Object(members));
+        if self.peek() != Some(close) {
+            loop {
+                self.skip_whitespace();
+                if object {
+                    let key = match self.peek() {
+                        Some(b'"') => self.string()?,
+                        None => return Err(self.error("Unexpected end of JSON input")),
+                        Some(_) => return Err(self.error("Expected a string key")),
+                    };
+                    self.skip_whitespace();
+                    match self.peek() {
+                        Some(b':') => self.pos += 1,
+                        None => return Err(self.error("Unexpected end of JSON input")),
+                        Some(_) => return Err(self.error("Expected ':'")),
+                    }
+                    self.skip_whitespace();
+                    members.push((key, self.value(depth)?));
+                } else {
+                    items.push(self.value(depth)?);
                 }
-                None => return Err(self.error("Unexpected end of JSON input")),
-                Some(_) => return Err(self.error("Expected ',' or '}'")),
+                self.skip_whitespace();
+                match self.peek() {
+                    Some(b',') => self.pos += 1,
+                    Some(b) if b == close => break,
+                    None => return Err(self.error("Unexpected end of JSON input")),
+                    Some(_) if object => return Err(self.error("Expected ',' or '}'")),
+                    Some(_) => return Err(self.error("Expected ',' or ']'")),
+                }
             }
         }
+        self.pos += 1;
+        Ok(if object {
+            Value::Object(members)
+        } else {
+            Value::Array(items)
+        })
     }
 
     fn number(&mut self) -> Result<Value, JsonError> {
