@@ -70,7 +70,7 @@ const layers = {
     const built = check('build pkg/', 'node', ['scripts/build.mjs']) &&
       check('build devserver', 'cargo', ['build', '-p', 'devserver'])
     if (!built) return
-    const dirs = ['tests/e2e', 'tests/e2e/adapter', 'tests/e2e/scenarios', 'tests/e2e/socket'].filter((dir) => existsSync(join(root, dir)))
+    const dirs = ['tests/e2e', 'tests/e2e/adapter', 'tests/e2e/iframes', 'tests/e2e/socket', 'tests/e2e/scenarios'].filter((dir) => existsSync(join(root, dir)))
     const files = dirs.flatMap((dir) => readdirSync(join(root, dir)).filter((f) => f.endsWith('.test.mjs')).map((f) => `${dir}/${f}`))
     nodeTests('end-to-end (Chromium)', files)
   }
