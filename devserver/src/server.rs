@@ -6,10 +6,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use axum::extract::Request;
-use axum::http::header::{self, HeaderName, HeaderValue};
-use axum::http::{Method, StatusCode};
 use axum::middleware::{self, Next};
-use axum::response::IntoResponse;
 use axum::response::Response;
 use axum::Router;
 use axum::ServiceExt;
@@ -159,50 +156,6 @@ async fn log_requests(request: Request, next: Next) -> Response {
     response
 }
 
-/// Storage Access Headers (Chrome 133+, Firefox 147+): when third-party cookies are blocked but
-/// the user granted devserver storage access, an embedded request arrives without cookies and
-/// with `Sec-Fetch-Storage-Access: inactive`. Asking the browser to retry activates the grant
-/// and resends it with cookies; `load` activates it for the loaded page's scripts. Keycloak 26
-/// ignores these headers (so silent check-sso fails there when third-party cookies are blocked);
-/// devserver answers them, which changes nothing for browsers that do not send them.
-async fn storage_access_headers(request: Request, next: Next) -> Response {
-    let status = request
-        .headers()
-        .get("sec-fetch-storage-access")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_ascii_lowercase);
-    let idempotent = request.method() == Method::GET || request.method() == Method::HEAD;
-    let ours = request.uri().path().starts_with("/realms/");
-    match status.as_deref() {
-        Some("inactive") if idempotent && ours => {
-            let allowed = request
-                .headers()
-                .get(header::ORIGIN)
-                .and_then(|v| v.to_str().ok())
-                .filter(|o| *o != "null")
-                .map(|o| format!("retry; allowed-origin=\"{o}\""))
-                .unwrap_or_else(|| "retry; allowed-origin=*".into());
-            let mut response = StatusCode::OK.into_response();
-            if let Ok(value) = HeaderValue::from_str(&allowed) {
-                response
-                    .headers_mut()
-                    .insert(ACTIVATE_STORAGE_ACCESS, value);
-            }
-            response
-        }
-        Some("active") if ours => {
-            let mut response = next.run(request).await;
-            response
-                .headers_mut()
-                .insert(ACTIVATE_STORAGE_ACCESS, HeaderValue::from_static("load"));
-            response
-        }
-        _ => next.run(request).await,
-    }
-}
-
-const ACTIVATE_STORAGE_ACCESS: HeaderName = HeaderName::from_static("activate-storage-access");
-
 pub fn router(state: Shared) -> Router {
     if state.hub.config.only {
         return crate::hub::routes()
@@ -218,8 +171,7 @@ pub fn router(state: Shared) -> Router {
     if let Some(www) = &state.www {
         app = app.fallback_service(ServeDir::new(www));
     }
-    app.layer(middleware::from_fn(storage_access_headers))
-        .layer(middleware::from_fn(log_requests))
+    app.layer(middleware::from_fn(log_requests))
         .with_state(state)
 }
 
