@@ -8,13 +8,13 @@ use alloc::rc::Rc;
 use wasm_bindgen::JsValue;
 use wasm_bindgen_futures::JsFuture;
 
-use super::convert::{parse_js, to_value};
+use super::convert::parse_js;
 use super::http::{get, post_token};
 use super::state::{now_ms, Engine, Job};
-use crate::core::error::Error;
+use crate::core::error::{Error, ErrorCode};
 use crate::core::refresh::{clears_tokens, decide_refresh};
 use crate::core::token::{
-    bearer_header, coerce_min_validity, parse_json_reply, parse_token_response, refresh_token_body,
+    bearer_header, parse_json_reply, parse_token_response, refresh_token_body,
 };
 
 /// Which user document to load.
@@ -27,9 +27,19 @@ pub enum UserDocument {
 }
 
 impl Engine {
-    /// `isTokenExpired(minValidity)`.
+    /// `isTokenExpired(minValidity)`. The argument is coerced as keycloak-js's arithmetic
+    /// does (`if (minValidity) { if (isNaN(minValidity)) throw ...; expiresIn -= minValidity }`):
+    /// with JavaScript's own unary `+`, so `"30"`, `" 30 "`, `[30]` and `true` count as numbers.
     pub fn is_token_expired(&self, min_validity: &JsValue) -> Result<bool, JsValue> {
-        let min_validity = to_value(min_validity).and_then(|v| coerce_min_validity(&v))?;
+        let min_validity = if min_validity.is_truthy() {
+            let n = min_validity.unchecked_into_f64();
+            if n.is_nan() {
+                return Err(Error::new(ErrorCode::InvalidOption, "Invalid minValidity").into());
+            }
+            n
+        } else {
+            0.0
+        };
         let state = self.state.borrow();
         state
             .tokens

@@ -162,21 +162,6 @@ pub fn ensure_authenticated(
     Ok(())
 }
 
-/// JavaScript's coercion of the `minValidity` argument: `undefined`, `null`, `0`, `NaN` and
-/// `""` mean none; numeric strings count as numbers; anything else is "Invalid minValidity".
-pub fn coerce_min_validity(value: &Value) -> Result<f64, Error> {
-    let invalid = || Error::new(ErrorCode::InvalidOption, "Invalid minValidity");
-    match value {
-        Value::Null => Ok(0.0),
-        Value::Number(n) if n.value().is_nan() => Ok(0.0),
-        Value::Number(n) => Ok(n.value()),
-        Value::Bool(b) => Ok(if *b { 1.0 } else { 0.0 }),
-        Value::String(s) if s.trim().is_empty() => Ok(0.0),
-        Value::String(s) => super::number::parse(s.trim()).ok_or_else(invalid),
-        Value::Array(_) | Value::Object(_) => Err(invalid()),
-    }
-}
-
 /// `isTokenExpired(minValidity)` once [`ensure_authenticated`] passed: true when the skew is
 /// unknown, false when the token has no `exp`, else `exp − ceil(now s) + skew − minValidity < 0`.
 pub fn is_token_expired(
@@ -601,23 +586,6 @@ mod tests {
             -5.0,
             1_004_000.0
         ));
-    }
-
-    #[test]
-    fn min_validity_coercion() {
-        let v = |json: &str| coerce_min_validity(&json::parse(json).unwrap());
-        assert_eq!(v("null").unwrap(), 0.0);
-        assert_eq!(v("30").unwrap(), 30.0);
-        assert_eq!(v("-1").unwrap(), -1.0);
-        assert_eq!(v("\"15\"").unwrap(), 15.0);
-        assert_eq!(v("\" 7 \"").unwrap(), 7.0);
-        assert_eq!(v("\"\"").unwrap(), 0.0);
-        assert_eq!(v("true").unwrap(), 1.0);
-        assert_eq!(coerce_min_validity(&Value::from(f64::NAN)).unwrap(), 0.0);
-        for bad in ["\"abc\"", "{}", "[]"] {
-            let err = v(bad).unwrap_err();
-            assert_eq!(err.message, "Invalid minValidity");
-        }
     }
 
     #[test]

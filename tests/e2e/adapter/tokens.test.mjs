@@ -152,13 +152,20 @@ test('isTokenExpired and clearToken', async () => {
     window.events.length = 0
     const fresh = kc.isTokenExpired()
     const withMargin = kc.isTokenExpired(3600)
+    // minValidity is coerced as keycloak-js's arithmetic coerces it.
+    const coerced = [kc.isTokenExpired('3600'), kc.isTokenExpired([3600]), kc.isTokenExpired(''), kc.isTokenExpired(null)]
+    let invalid
+    try { kc.isTokenExpired('soon') } catch (error) { invalid = window.describeError(error) }
     kc.clearToken()
     let after
     try { kc.isTokenExpired() } catch (error) { after = window.describeError(error) }
-    return { fresh, withMargin, after, authenticated: kc.authenticated, token: kc.token, events: window.events.map((e) => e.name) }
+    return { fresh, withMargin, coerced, invalid, after, authenticated: kc.authenticated, token: kc.token, events: window.events.map((e) => e.name) }
   })
   assert.equal(result.fresh, false)
   assert.equal(result.withMargin, true)
+  assert.deepEqual(result.coerced, [true, true, false, false])
+  assert.equal(result.invalid.message, 'Invalid minValidity')
+  assert.equal(result.invalid.code, 'invalid_option')
   assert.equal(result.after.message, 'Not authenticated')
   assert.equal(result.after.isError, true)
   assert.equal(result.authenticated, false)
