@@ -307,7 +307,8 @@ impl RecordRef<'_> {
             }
         }
         out.push_str(",\"expires\":");
-        super::number::write(self.expires, &mut out);
+        // Milliseconds since the epoch, from `Date.now()`: a whole number.
+        super::number::push_u64(self.expires as u64, &mut out);
         if let Some(fragment) = self.app_fragment {
             out.push_str(",\"appFragment\":");
             json::write_string(fragment, &mut out);

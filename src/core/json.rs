@@ -28,19 +28,27 @@ pub enum Value {
     Object(Vec<(String, Value)>),
 }
 
-/// A JSON number. A number read from JSON keeps its text and is written back with it, so that
-/// what `JSON.parse` reads from our output is the very number it read from the input, to the
-/// last bit (our own text-to-number conversion is exact only for the usual range; see
-/// [`number`]). Numbers are equal when their values are.
+/// A JSON number, with its text. A number read from JSON keeps the text it was read from and is
+/// written back with it, so that what `JSON.parse` reads from our output is the very number it
+/// read from the input, to the last bit (our own text-to-number conversion is exact only for the
+/// usual range; see [`number`]). Options arrive through `JSON.stringify`, whose text for a
+/// number is JavaScript's `String(n)`: the text is what a URL parameter must carry, and the
+/// adapter needs no float formatting of its own. Numbers are equal when their values are.
 #[derive(Debug, Clone)]
 pub struct Number {
     value: f64,
-    text: Option<String>,
+    text: String,
 }
 
 impl Number {
     pub fn value(&self) -> f64 {
         self.value
+    }
+
+    /// The number as JSON text: as read, or as [`number::write`] writes it (`null` for NaN and
+    /// the infinities, as `JSON.stringify` writes them).
+    pub fn text(&self) -> &str {
+        &self.text
     }
 }
 
@@ -52,7 +60,13 @@ impl PartialEq for Number {
 
 impl From<f64> for Number {
     fn from(value: f64) -> Self {
-        Number { value, text: None }
+        let mut text = String::new();
+        if value.is_finite() {
+            number::write(value, &mut text);
+        } else {
+            text.push_str("null");
+        }
+        Number { value, text }
     }
 }
 
@@ -191,12 +205,7 @@ impl Value {
             Value::Null => out.push_str("null"),
             Value::Bool(true) => out.push_str("true"),
             Value::Bool(false) => out.push_str("false"),
-            Value::Number(Number {
-                text: Some(text), ..
-            }) => out.push_str(text),
-            Value::Number(n) if n.value.is_finite() => number::write(n.value, out),
-            // JSON.stringify writes NaN and the infinities as null.
-            Value::Number(_) => out.push_str("null"),
+            Value::Number(n) => out.push_str(&n.text),
             Value::String(s) => write_string(s, out),
             Value::Array(items) => {
                 out.push('[');
@@ -424,7 +433,7 @@ impl Parser<'_> {
                 number::parse(text).map(|value| {
                     Value::Number(Number {
                         value,
-                        text: Some(text.to_owned()),
+                        text: text.to_owned(),
                     })
                 })
             })

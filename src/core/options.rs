@@ -10,8 +10,7 @@
 use crate::prelude::*;
 
 use super::error::{Error, ErrorCode};
-use super::json::Value;
-use super::number;
+use super::json::{Number, Value};
 
 /// `onLoad`: what `init()` does when the URL carries no callback.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -209,7 +208,7 @@ fn js_string(value: &Value, out: &mut String) {
     match value {
         Value::Null => out.push_str("null"),
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-        Value::Number(n) => number::write(n.value(), out),
+        Value::Number(n) => out.push_str(n.text()),
         Value::String(s) => out.push_str(s),
         Value::Array(items) => {
             for (i, item) in items.iter().enumerate() {
@@ -372,7 +371,7 @@ pub struct LoginOptions<'a> {
     /// `register` picks the registration endpoint; anything else is sent as `kc_action`.
     pub action: Option<&'a str>,
     /// Seconds; 0 is sent.
-    pub max_age: Option<f64>,
+    pub max_age: Option<&'a Number>,
     pub login_hint: Option<&'a str>,
     /// The `acr` claim request, usually `{ values: [...], essential: bool }`, sent verbatim.
     pub acr: Option<&'a Value>,
@@ -389,7 +388,11 @@ impl<'a> LoginOptions<'a> {
             redirect_uri: string(options, "redirectUri")?,
             prompt: string(options, "prompt")?,
             action: string(options, "action")?,
-            max_age: number(options, "maxAge")?,
+            max_age: match given(options, "maxAge") {
+                None => None,
+                Some(Value::Number(n)) => Some(n),
+                Some(_) => return Err(invalid("maxAge")),
+            },
             login_hint: string(options, "loginHint")?,
             acr: given(options, "acr").filter(|v| v.is_truthy()),
             acr_values: string(options, "acrValues")?,
@@ -721,7 +724,7 @@ mod tests {
         assert_eq!(o.prompt, Some("login"));
         assert_eq!(o.action, Some("UPDATE_PASSWORD"));
         assert!(!o.is_register());
-        assert_eq!(o.max_age, Some(0.0));
+        assert_eq!(o.max_age.map(Number::value), Some(0.0));
         assert_eq!(o.login_hint, Some("alice"));
         assert_eq!(
             o.acr.map(Value::to_json).as_deref(),

@@ -128,9 +128,7 @@ pub fn authorization_url(request: &AuthorizationRequest) -> String {
         q.append("prompt", prompt);
     }
     if let Some(max_age) = options.max_age {
-        let mut text = String::new();
-        super::number::write(max_age, &mut text);
-        q.append("max_age", &text);
+        q.append("max_age", max_age.text());
     }
     if let Some(hint) = options.login_hint {
         q.append("login_hint", hint);
@@ -435,7 +433,15 @@ mod tests {
 
     #[test]
     fn max_age_zero_is_sent_and_fractions_are_kept() {
-        for (age, text) in [(0.0, "0"), (1.5, "1.5"), (-1.0, "-1")] {
+        // JSON.stringify's text for a number is String(n): it is sent as it is (form-encoded).
+        for (json, text) in [
+            ("0", "0"),
+            ("1.5", "1.5"),
+            ("-1", "-1"),
+            ("1e+21", "1e%2B21"),
+        ] {
+            let age = parse(json).unwrap();
+            let Value::Number(age) = &age else { panic!() };
             let options = LoginOptions {
                 max_age: Some(age),
                 ..LoginOptions::default()
