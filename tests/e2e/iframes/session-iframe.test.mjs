@@ -63,10 +63,11 @@ for (const adapter of scenarioAdapters()) {
       const first = await ssoSession(world, adapter)
       const { sessionId } = await snapshot(first)
       const page = await otherTab(first)
-      // The adapter's session iframe will answer 3 s after it is asked.
+      // The adapter's session iframe answers 15 s after it is asked: the window in which the
+      // look-alike answer below must arrive first (wide, so a loaded machine stays inside it).
       const asked = page.waitForRequest((r) => r.url().includes('/login-status-iframe.html/init'))
-      await addFault(world, { target: 'login-status-iframe-init', delayMs: 3000 })
-      await arm(world, page, adapter, { initOptions: { onLoad: 'check-sso' } })
+      await addFault(world, { target: 'login-status-iframe-init', delayMs: 15000 })
+      await arm(world, page, adapter, { initOptions: { onLoad: 'check-sso', messageReceiveTimeout: 30000 } })
       await asked
       await recordMessages(page)
       // Meanwhile another frame of the same server page, asked about the real session, answers
