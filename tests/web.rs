@@ -6,9 +6,10 @@
 use std::cell::Cell;
 use std::rc::Rc;
 
+use keycloak_wasm::core::callback::STORAGE_KEY_PREFIX as KEY_PREFIX;
 use keycloak_wasm::core::error::ErrorCode;
 use keycloak_wasm::web::http::{self, Request};
-use keycloak_wasm::web::storage::{find_cookie, local_storage, CallbackStore, KEY_PREFIX};
+use keycloak_wasm::web::storage::{find_cookie, local_storage, CallbackStore};
 use keycloak_wasm::web::{random, timers};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_test::*;

@@ -13,12 +13,10 @@ use crate::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{HtmlDocument, Storage};
 
+use crate::core::callback::{is_callback_key, storage_key};
 use crate::core::encode::{encode_uri_component, form_decode};
 use crate::core::error::{Error, ErrorCode};
 use crate::core::text;
-
-/// The prefix of every callback entry's key.
-pub const KEY_PREFIX: &str = "kc-callback-";
 
 /// Lifetime of a cookie entry, in seconds (the record itself carries its own expiry too).
 const COOKIE_MAX_AGE: &str = "3600";
@@ -31,13 +29,6 @@ pub fn local_storage() -> Option<Storage> {
     storage.set_item(probe, probe).ok()?;
     storage.remove_item(probe).ok()?;
     Some(storage)
-}
-
-fn key_of(state: &str) -> String {
-    let mut key = String::with_capacity(KEY_PREFIX.len() + state.len());
-    key.push_str(KEY_PREFIX);
-    key.push_str(state);
-    key
 }
 
 fn storage_error(message: &str) -> Error {
@@ -77,7 +68,7 @@ impl CallbackStore {
         record: &str,
         is_live: impl Fn(&str) -> bool,
     ) -> Result<(), Error> {
-        let key = key_of(state);
+        let key = storage_key(state);
         match self {
             CallbackStore::Local(storage) => {
                 sweep(storage, &|value| !is_live(value));
@@ -114,7 +105,7 @@ impl CallbackStore {
         if state.is_empty() {
             return None;
         }
-        let key = key_of(state);
+        let key = storage_key(state);
         match self {
             CallbackStore::Local(storage) => {
                 sweep(storage, &|value| !is_live(value));
@@ -152,7 +143,7 @@ fn sweep(storage: &Storage, dead: &dyn Fn(&str) -> bool) {
     let mut doomed = Vec::new();
     for index in 0..count {
         if let Ok(Some(key)) = storage.key(index) {
-            if key.starts_with(KEY_PREFIX) {
+            if is_callback_key(&key) {
                 let value = storage.get_item(&key).ok().flatten().unwrap_or_default();
                 if dead(&value) {
                     doomed.push(key);
