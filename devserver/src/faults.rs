@@ -54,7 +54,8 @@ pub struct FaultRule {
     pub error: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error_description: Option<String>,
-    /// Never answer (the connection stays open until the client gives up).
+    /// Never answer (the connection stays open until the client gives up, or until
+    /// `POST /admin/devserver/faults/release` lets the request go on).
     #[serde(default)]
     pub hang: bool,
 }
@@ -87,18 +88,20 @@ impl FaultRule {
 }
 
 /// What a matching rule asks the handler to do.
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub struct FaultAction {
     rule: FaultRule,
+    /// Changes when hung requests are released.
+    release: tokio::sync::watch::Receiver<u64>,
 }
 
 impl FaultAction {
     /// Delays, hangs, or produces the failure response; `None` lets the real handler answer.
-    pub async fn perform(self, json_body: bool) -> Option<Response> {
+    pub async fn perform(mut self, json_body: bool) -> Option<Response> {
         if let Some(ms) = self.rule.delay_ms {
             tokio::time::sleep(Duration::from_millis(ms)).await;
         }
-        if self.rule.hang {
+        if self.rule.hang && self.release.changed().await.is_err() {
             std::future::pending::<()>().await;
         }
         let status = StatusCode::from_u16(self.rule.status?).ok()?;
@@ -131,9 +134,19 @@ impl FaultAction {
     }
 }
 
-#[derive(Default)]
 pub struct Faults {
     rules: Mutex<Vec<FaultRule>>,
+    /// A release counter: hung requests wait for it to change.
+    release: tokio::sync::watch::Sender<u64>,
+}
+
+impl Default for Faults {
+    fn default() -> Faults {
+        Faults {
+            rules: Mutex::default(),
+            release: tokio::sync::watch::Sender::new(0),
+        }
+    }
 }
 
 impl Faults {
@@ -162,6 +175,11 @@ impl Faults {
                 rules.len() != before
             })
             .unwrap_or(false)
+    }
+
+    /// Lets every request hung so far go on, to the rule's status or the real answer.
+    pub fn release(&self) {
+        self.release.send_modify(|n| *n = n.wrapping_add(1));
     }
 
     pub fn clear(&self) {
@@ -198,7 +216,10 @@ impl Faults {
                     .is_none_or(|g| Some(g) == grant_type)
         })?;
         let rule = rules.get_mut(index)?;
-        let action = FaultAction { rule: rule.clone() };
+        let action = FaultAction {
+            rule: rule.clone(),
+            release: self.release.subscribe(),
+        };
         if let Some(count) = rule.count.as_mut() {
             *count -= 1;
             if *count == 0 {

@@ -254,7 +254,8 @@ pub const LOGIN_STATUS_IFRAME: &str = r#"<!DOCTYPE html>
       url.searchParams.set("client_id", clientId);
       url.searchParams.set("origin", origin);
       let response;
-      try { response = await fetch(url); } catch { return "error"; }
+      // Never from the HTTP cache: two frames asking at once would otherwise wait on each other.
+      try { response = await fetch(url, { cache: "no-store" }); } catch { return "error"; }
       if (!response.ok) return "error";
       verified = { clientId, origin };
     }

@@ -380,6 +380,42 @@ async fn fault_rules_fail_delay_and_hang_the_next_requests() {
             .status(),
         200
     );
+
+    // A hung request goes on to the real answer once released.
+    admin
+        .post(
+            "/admin/devserver/faults",
+            json!({ "target": "certs", "hang": true }),
+        )
+        .await;
+    let pending = tokio::spawn(env.http.get(env.oidc("test", "certs")).send());
+    let waited = tokio::time::timeout(Duration::from_millis(300), async {
+        while admin
+            .get("/admin/devserver/faults")
+            .await
+            .as_array()
+            .is_some_and(|rules| !rules.is_empty())
+        {
+            tokio::task::yield_now().await;
+        }
+    })
+    .await;
+    assert!(waited.is_ok(), "the request took the rule");
+    assert!(!pending.is_finished(), "still hung");
+    assert_eq!(
+        admin
+            .send(Method::POST, "/admin/devserver/faults/release", None)
+            .await
+            .status(),
+        204
+    );
+    let released = tokio::time::timeout(Duration::from_secs(10), pending)
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    assert_eq!(released.status(), 200);
+    assert!(released.json::<Value>().await.unwrap()["keys"].is_array());
 }
 
 #[tokio::test]

@@ -1,7 +1,8 @@
 //! devserver's fault knobs, for tests of failure paths (master-realm admin token required):
 //!
 //! - `GET|POST|DELETE /admin/devserver/faults`, `DELETE /admin/devserver/faults/{id}`:
-//!   rules that delay, fail or hang the next requests to an endpoint (see `faults::FaultRule`).
+//!   rules that delay, fail or hang the next requests to an endpoint (see `faults::FaultRule`);
+//!   `POST /admin/devserver/faults/release` lets the requests hung so far go on.
 //! - `POST /admin/devserver/keys/rotate` `{"keepOld": true}`: a new active signing key.
 //! - `DELETE /admin/devserver/realms/{realm}/users/{username}/sessions`: drop a user's sessions.
 //! - `POST /admin/devserver/realms/{realm}/expire-logins`: pending login forms answer
@@ -33,6 +34,7 @@ pub fn routes() -> Router<Shared> {
             "/admin/devserver/faults",
             get(list_faults).post(add_fault).delete(clear_faults),
         )
+        .route("/admin/devserver/faults/release", post(release_faults))
         .route("/admin/devserver/faults/{id}", delete(remove_fault))
         .route("/admin/devserver/keys/rotate", post(rotate_keys))
         .route(
@@ -66,6 +68,12 @@ async fn add_fault(State(state): State<Shared>, info: RequestInfo, body: String)
 async fn clear_faults(State(state): State<Shared>, info: RequestInfo) -> Reply {
     require_admin(&state, &info)?;
     state.faults.clear();
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+async fn release_faults(State(state): State<Shared>, info: RequestInfo) -> Reply {
+    require_admin(&state, &info)?;
+    state.faults.release();
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict'
 import {
   useWorld, newPage, otherTab, arm, settled, snapshot, eventNames, waitForEvent, call, addFault, clearFaults,
   scenarioAdapters, ssoSession, joinedTab, logoutElsewhere, requests, consoleLines, recordMessages,
-  seen, waitForMessage, echoUrl, addFrame, iframes, windowListeners, setHidden, submitLogin
+  seen, waitForMessage, echoUrl, releaseFaults, addFrame, iframes, windowListeners, setHidden, submitLogin
 } from './setup.mjs'
 
 const world = useWorld()
@@ -63,11 +63,10 @@ for (const adapter of scenarioAdapters()) {
       const first = await ssoSession(world, adapter)
       const { sessionId } = await snapshot(first)
       const page = await otherTab(first)
-      // The adapter's session iframe answers 15 s after it is asked: the window in which the
-      // look-alike answer below must arrive first (wide, so a loaded machine stays inside it).
+      // The adapter's session iframe is asked, and its answer held back until released.
       const asked = page.waitForRequest((r) => r.url().includes('/login-status-iframe.html/init'))
-      await addFault(world, { target: 'login-status-iframe-init', delayMs: 15000 })
-      await arm(world, page, adapter, { initOptions: { onLoad: 'check-sso', messageReceiveTimeout: 30000 } })
+      await addFault(world, { target: 'login-status-iframe-init', hang: true })
+      await arm(world, page, adapter, { initOptions: { onLoad: 'check-sso' } })
       await asked
       await recordMessages(page)
       // Meanwhile another frame of the same server page, asked about the real session, answers
@@ -80,8 +79,10 @@ for (const adapter of scenarioAdapters()) {
         document.body.append(frame)
       }), [statusPage, `demo-app ${sessionId}`, server()])
       await waitForMessage(page, { origin: server(), data: 'unchanged' })
-      // Taken for the adapter's answer, it would end check-sso anonymous; the adapter's own
-      // iframe says 'changed' (a session, not yet ours), so check-sso logs in.
+      assert.equal(await page.evaluate(() => window.initResult ?? null), null, 'init() still waits for its own iframe')
+      // Taken for the adapter's answer, it would have ended check-sso anonymous; the adapter's
+      // own iframe says 'changed' (a session, not yet ours), so check-sso logs in.
+      await releaseFaults(world)
       assert.deepEqual(await settled(page), { ok: true, value: true })
       await first.context().close()
     })

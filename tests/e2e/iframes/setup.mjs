@@ -21,6 +21,15 @@ export async function clearFaults (world) {
   if (!response.ok) throw new Error(`clearing faults: ${response.status}`)
 }
 
+/** Lets the requests that fault rules hang so far go on to their answers. */
+export async function releaseFaults (world) {
+  const response = await fetch(`${world.server.url}/admin/devserver/faults/release`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${await adminToken(world)}` }
+  })
+  if (!response.ok) throw new Error(`releasing faults: ${response.status}`)
+}
+
 /** The silent check-sso page of `adapter` on the app. */
 export const silentUri = (world, adapter, page = 'silent-check-sso.html') => world.app.appUrl(adapter, `/${page}`)
 
