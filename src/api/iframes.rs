@@ -19,7 +19,7 @@ use crate::core::iframe::{self as protocol, CheckSso, SessionStatus};
 use crate::core::urls::silent_check_sso_options;
 use crate::web::iframe::{origin_of, EventWait, HiddenIframe};
 use crate::web::navigation;
-use crate::web::socket::{page_hidden, Listeners};
+use crate::web::page::{self, Listeners};
 use crate::web::timers::Timeout;
 
 /// The iframes' part of the engine (in a cell of its own, next to the state).
@@ -198,7 +198,7 @@ impl Engine {
         if iframes.on_visible.is_none() {
             let engine = Rc::downgrade(self);
             iframes.on_visible = Some(Listeners::new(&["visibilitychange"], move |_| {
-                if !page_hidden() {
+                if !page::hidden() {
                     spawn_local(session_tick(engine.clone()));
                 }
             }));
@@ -279,7 +279,7 @@ async fn session_tick(engine: Weak<Engine>) {
     if engine.iframes.borrow().on_visible.is_none() {
         return;
     }
-    if page_hidden() {
+    if page::hidden() {
         engine.log(false, "Session check skipped: the page is hidden");
     } else {
         let _ = engine.check_session().await;

@@ -26,7 +26,8 @@ use crate::core::socket::{
     advertised_ttl, code, fill_template, heartbeat, is_final, reauth_delay_ms, Beat, SocketOptions,
     Strategy, AUTH_TEMPLATE, PING,
 };
-use crate::web::socket::{page_hidden, Listeners, Socket as Connection, SocketEvent};
+use crate::web::page::{self, Event, Listeners};
+use crate::web::socket::Socket as Connection;
 use crate::web::timers::Timeout;
 
 /// Where a socket is in its life; `readyState` and the `state` property follow it.
@@ -340,7 +341,7 @@ impl Socket {
         }
     }
 
-    fn connection_event(self: &Rc<Self>, event: &SocketEvent) {
+    fn connection_event(self: &Rc<Self>, event: &Event) {
         match event.kind().as_str() {
             "open" => self.opened(),
             "message" => {
@@ -521,7 +522,7 @@ impl Socket {
     /// `online`: a waiting socket tries at once. `visibilitychange` to visible: the same, and
     /// an open one checks its heartbeat (timers may have been throttled meanwhile).
     fn page_event(self: &Rc<Self>, kind: &str) {
-        if kind != "online" && page_hidden() {
+        if kind != "online" && page::hidden() {
             return;
         }
         let phase = self.conn.borrow().phase;

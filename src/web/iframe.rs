@@ -17,7 +17,7 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::Element;
 
-use super::socket::{Listeners, SocketEvent};
+use super::page::{Event, Listeners};
 use super::timers::Timeout;
 use crate::core::error::{Error, ErrorCode};
 
@@ -77,7 +77,7 @@ impl HiddenIframe {
     pub fn loaded(&self, timeout_ms: f64) -> EventWait {
         let wait = EventWait::new(timeout_ms);
         let settle = wait.settler();
-        let callback = Closure::<dyn FnMut(SocketEvent)>::new(move |_| settle(JsValue::TRUE));
+        let callback = Closure::<dyn FnMut(Event)>::new(move |_| settle(JsValue::TRUE));
         let _ = Reflect::set(&self.element, &"onload".into(), callback.as_ref());
         wait.with(Subscription::OnLoad {
             element: self.element.clone(),
@@ -100,7 +100,7 @@ enum Subscription {
     },
     OnLoad {
         element: Element,
-        _callback: Closure<dyn FnMut(SocketEvent)>,
+        _callback: Closure<dyn FnMut(Event)>,
     },
 }
 

@@ -2,11 +2,13 @@
 //! wrapper that turns browser failures into [`crate::core::error::Error`] values.
 //!
 //! `iframe` holds the hidden iframes (silent check-sso, the third-party-cookie check, the
-//! session iframe) and the waits for their `postMessage` answers.
+//! session iframe) and the waits for their `postMessage` answers; `page` the global listeners
+//! and the page's visibility that the session iframe and the socket helper both watch.
 
 pub mod http;
 pub mod iframe;
 pub mod navigation;
+pub mod page;
 pub mod random;
 pub mod socket;
 pub mod storage;

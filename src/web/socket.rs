@@ -1,12 +1,13 @@
-//! A browser `WebSocket` and global event listeners as handles that detach when dropped, in the
-//! spirit of [`super::timers::Timeout`]: a replaced connection can never call into the state
-//! that moved on.
+//! A browser `WebSocket` as a handle that detaches when dropped, in the spirit of
+//! [`super::timers::Timeout`]: a replaced connection can never call into the state that moved
+//! on.
 
 use crate::prelude::*;
 
-use js_sys::{Array, Function, Reflect};
+use js_sys::{Array, Reflect};
 use wasm_bindgen::prelude::*;
-use wasm_bindgen::JsCast;
+
+use super::page::Event;
 
 #[wasm_bindgen]
 extern "C" {
@@ -21,21 +22,6 @@ extern "C" {
     fn protocol(this: &WebSocket) -> String;
     #[wasm_bindgen(method, getter)]
     fn extensions(this: &WebSocket) -> String;
-
-    /// The events of a socket and of the page, read through their fields.
-    pub type SocketEvent;
-    #[wasm_bindgen(method, getter = type)]
-    pub fn kind(this: &SocketEvent) -> String;
-    #[wasm_bindgen(method, getter)]
-    pub fn data(this: &SocketEvent) -> JsValue;
-    #[wasm_bindgen(method, getter)]
-    pub fn code(this: &SocketEvent) -> u16;
-
-    // The global functions, so that this also works in a worker.
-    #[wasm_bindgen(js_name = addEventListener)]
-    fn add_listener(kind: &str, listener: &Function);
-    #[wasm_bindgen(js_name = removeEventListener)]
-    fn remove_listener(kind: &str, listener: &Function);
 }
 
 const HANDLERS: [&str; 4] = ["onopen", "onmessage", "onclose", "onerror"];
@@ -46,7 +32,7 @@ const HANDLERS: [&str; 4] = ["onopen", "onmessage", "onclose", "onerror"];
 pub struct Socket {
     raw: WebSocket,
     close_code: u16,
-    _callback: Closure<dyn FnMut(SocketEvent)>,
+    _callback: Closure<dyn FnMut(Event)>,
 }
 
 impl Socket {
@@ -56,12 +42,12 @@ impl Socket {
     pub fn open(
         url: &str,
         protocols: &[String],
-        on_event: impl FnMut(SocketEvent) + 'static,
+        on_event: impl FnMut(Event) + 'static,
     ) -> Option<Socket> {
         let offered: Array = protocols.iter().map(|p| JsValue::from_str(p)).collect();
         let raw = WebSocket::new(url, &offered).ok()?;
         let _ = Reflect::set(&raw, &"binaryType".into(), &"arraybuffer".into());
-        let callback = Closure::<dyn FnMut(SocketEvent)>::new(on_event);
+        let callback = Closure::<dyn FnMut(Event)>::new(on_event);
         for name in HANDLERS {
             let _ = Reflect::set(&raw, &name.into(), callback.as_ref());
         }
@@ -96,38 +82,4 @@ impl Drop for Socket {
         // The reason is left empty: it is sent to the server and need not say more than the code.
         let _ = self.raw.close(self.close_code, "");
     }
-}
-
-/// Global event listeners (on `window`, or a worker's global scope) that detach when dropped.
-pub struct Listeners {
-    kinds: &'static [&'static str],
-    callback: Closure<dyn FnMut(SocketEvent)>,
-}
-
-impl Listeners {
-    pub fn new(
-        kinds: &'static [&'static str],
-        on_event: impl FnMut(SocketEvent) + 'static,
-    ) -> Self {
-        let callback = Closure::<dyn FnMut(SocketEvent)>::new(on_event);
-        for kind in kinds {
-            add_listener(kind, callback.as_ref().unchecked_ref());
-        }
-        Listeners { kinds, callback }
-    }
-}
-
-impl Drop for Listeners {
-    fn drop(&mut self) {
-        for kind in self.kinds {
-            remove_listener(kind, self.callback.as_ref().unchecked_ref());
-        }
-    }
-}
-
-/// Whether the page is hidden (`document.hidden`); false where there is no document.
-pub fn page_hidden() -> bool {
-    web_sys::window()
-        .and_then(|w| w.document())
-        .is_some_and(|d| d.hidden())
 }
