@@ -394,24 +394,48 @@ impl CallbackRecord {
     }
 }
 
-/// RFC 9207: when the response names its issuer, it must be the one we sent the user to. A
-/// single trailing slash is ignored. Without an expected issuer (metadata lacking `issuer`)
-/// nothing can be checked.
+/// RFC 9207: when the response names its issuer, it must be the one we sent the user to. Without
+/// an expected issuer (metadata lacking `issuer`) nothing can be checked.
 pub fn check_issuer(iss: Option<&str>, expected: Option<&str>) -> Result<(), Error> {
     match (iss, expected) {
-        (Some(iss), Some(expected)) => {
-            let trim = |s| text::strip_suffix(s, b'/').unwrap_or(s);
-            if trim(iss) == trim(expected) {
-                Ok(())
-            } else {
-                Err(Error::new(
-                    ErrorCode::InvalidIssuer,
-                    "Invalid issuer in the authorization response.",
-                ))
-            }
-        }
+        (Some(iss), Some(expected)) if !same_issuer(iss, expected) => Err(Error::new(
+            ErrorCode::InvalidIssuer,
+            "Invalid issuer in the authorization response.",
+        )),
         _ => Ok(()),
     }
+}
+
+/// Whether two issuer URLs name the same server and realm. They may differ where URLs are not
+/// case-sensitive (scheme and host), by a default port (`:443`, `:80`) and by one trailing
+/// slash: a configured `url` of `https://KC.example.com:443/` still matches the issuer that
+/// Keycloak writes, `https://kc.example.com/realms/...`. The path must be equal.
+fn same_issuer(a: &str, b: &str) -> bool {
+    normal_issuer(a) == normal_issuer(b)
+}
+
+/// `url` with its scheme and authority (up to the path) in lower case, without the default
+/// port of `https` or `http`, and without one trailing slash.
+fn normal_issuer(url: &str) -> Vec<u8> {
+    let url = text::strip_suffix(url, b'/').unwrap_or(url).as_bytes();
+    let mut out = Vec::with_capacity(url.len());
+    let mut slashes = 0;
+    let mut path: &[u8] = &[];
+    for (at, byte) in url.iter().enumerate() {
+        slashes += usize::from(*byte == b'/');
+        if slashes == 3 {
+            path = url.get(at..).unwrap_or_default();
+            break;
+        }
+        out.push(byte.to_ascii_lowercase());
+    }
+    for (scheme, port) in [(&b"https:"[..], &b":443"[..]), (b"http:", b":80")] {
+        if out.starts_with(scheme) && out.ends_with(port) {
+            out.truncate(out.len() - port.len());
+        }
+    }
+    out.extend_from_slice(path);
+    out
 }
 
 /// The nonce check after a token response: with `useNonce`, an ID token's `nonce` must equal
@@ -879,6 +903,34 @@ mod tests {
         let err = check_issuer(Some("http://evil/realms/demo"), expected).unwrap_err();
         assert_eq!(err.code, ErrorCode::InvalidIssuer);
         assert!(check_issuer(Some("http://kc/realms/demo2"), expected).is_err());
+    }
+
+    #[test]
+    fn issuer_check_ignores_what_urls_do_not_distinguish() {
+        let keycloak = Some("https://kc.example.com/realms/demo");
+        for same in [
+            "https://KC.Example.com/realms/demo",
+            "HTTPS://kc.example.com/realms/demo",
+            "https://kc.example.com:443/realms/demo",
+            "https://kc.example.com:443/realms/demo/",
+        ] {
+            assert!(check_issuer(Some(same), keycloak).is_ok(), "{same}");
+        }
+        assert!(check_issuer(Some("http://kc:80/realms/d"), Some("http://kc/realms/d")).is_ok());
+        assert!(check_issuer(Some("http://kc:8080"), Some("http://kc:8080/")).is_ok());
+        for other in [
+            "https://kc.example.com/realms/Demo",
+            "https://kc.example.com:8443/realms/demo",
+            "http://kc.example.com/realms/demo",
+            "https://kc.example.com:80/realms/demo",
+            "https://kc.example.com.evil/realms/demo",
+            "https://kc.example.com/realms/demo/x",
+            "kc.example.com/realms/demo",
+            "",
+        ] {
+            assert!(check_issuer(Some(other), keycloak).is_err(), "{other}");
+        }
+        assert!(check_issuer(Some("urn:issuer/"), Some("urn:issuer")).is_ok());
     }
 
     #[test]

@@ -95,6 +95,19 @@ test('a callback from another issuer (RFC 9207 iss) is rejected', async () => {
   await page.context().close()
 })
 
+test("a configured url that differs from the server's own name only in case and a trailing slash still logs in", async () => {
+  const page = await newPage(world)
+  const issuers = []
+  page.on('framenavigated', (frame) => {
+    const iss = new URL(frame.url()).hash.match(/[#&]iss=([^&]*)/)
+    if (frame === page.mainFrame() && iss) issuers.push(decodeURIComponent(iss[1]))
+  })
+  const url = world.server.url.replace(/^http:/, 'HTTP:') + '/'
+  assert.deepEqual(await signedIn(world, page, { config: { ...world.config, url } }), { ok: true, value: true })
+  assert.deepEqual(issuers, [`${world.server.url}/realms/demo`], 'the server named itself in lower case')
+  await page.context().close()
+})
+
 test('an OAuth error in the callback reaches onAuthError and rejects with its fields', async () => {
   const page = await newPage(world)
   await answerAuthorization(page, { error: 'access_denied', error_description: 'The user said no' })
