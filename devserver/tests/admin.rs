@@ -389,7 +389,7 @@ async fn fault_rules_fail_delay_and_hang_the_next_requests() {
         )
         .await;
     let pending = tokio::spawn(env.http.get(env.oidc("test", "certs")).send());
-    let waited = tokio::time::timeout(Duration::from_millis(300), async {
+    let waited = tokio::time::timeout(Duration::from_secs(10), async {
         while admin
             .get("/admin/devserver/faults")
             .await
