@@ -12,13 +12,14 @@ export {
   scenarioAdapters, snapshot, eventNames, waitForEvent, call, addFault, submitLogin
 } from '../scenarios/setup.mjs'
 
-/** Removes every devserver fault rule. */
+/** Removes every devserver fault rule, and lets the requests they hung go on. */
 export async function clearFaults (world) {
   const response = await fetch(`${world.server.url}/admin/devserver/faults`, {
     method: 'DELETE',
     headers: { authorization: `Bearer ${await adminToken(world)}` }
   })
   if (!response.ok) throw new Error(`clearing faults: ${response.status}`)
+  await releaseFaults(world)
 }
 
 /** Lets the requests that fault rules hang so far go on to their answers. */
@@ -29,6 +30,9 @@ export async function releaseFaults (world) {
   })
   if (!response.ok) throw new Error(`releasing faults: ${response.status}`)
 }
+
+/** Whether init() is still pending on the page. */
+export const initPending = async (page) => (await page.evaluate(() => window.initResult ?? null)) === null
 
 /** The silent check-sso page of `adapter` on the app. */
 export const silentUri = (world, adapter, page = 'silent-check-sso.html') => world.app.appUrl(adapter, `/${page}`)

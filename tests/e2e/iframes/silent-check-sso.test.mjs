@@ -6,7 +6,7 @@ import assert from 'node:assert/strict'
 import {
   useWorld, newPage, otherTab, arm, settled, snapshot, eventNames, addFault, clearFaults,
   scenarioAdapters, silentUri, ssoSession, documents, requests, recordMessages, seen, echoUrl,
-  addFrame, iframes, windowListeners, storedStates
+  addFrame, iframes, windowListeners, storedStates, waitForMessage, releaseFaults, initPending
 } from './setup.mjs'
 
 const world = useWorld()
@@ -53,8 +53,8 @@ for (const adapter of scenarioAdapters()) {
       const first = await ssoSession(world, adapter)
       const page = await otherTab(first)
       const login = page.waitForRequest((r) => r.url().includes('/openid-connect/auth') && r.url().includes('prompt=none'))
-      // The silent login takes 3 s: time for the look-alikes to arrive first.
-      await addFault(world, { target: 'auth', delayMs: 3000 })
+      // The silent login is held until released: the look-alikes arrive first.
+      await addFault(world, { target: 'auth', hang: true })
       const silent = silentUri(world, adapter)
       await arm(world, page, adapter, { initOptions: { onLoad: 'check-sso', silentCheckSsoRedirectUri: silent, checkLoginIframe: false } })
       await login
@@ -63,6 +63,10 @@ for (const adapter of scenarioAdapters()) {
       await recordMessages(page)
       await addFrame(page, echoUrl(world.app.otherOrigin, adapter, [forged]))
       await addFrame(page, echoUrl(world.app.origin, adapter, [forged]))
+      await waitForMessage(page, { origin: world.app.otherOrigin, data: forged })
+      await waitForMessage(page, { origin: world.app.origin, data: forged })
+      assert.ok(await initPending(page), 'the look-alikes did not end check-sso')
+      await releaseFaults(world)
       assert.deepEqual(await settled(page), { ok: true, value: true }, 'the real answer won')
       const messages = await seen(page)
       const fakes = messages.filter((m) => m.data === forged)

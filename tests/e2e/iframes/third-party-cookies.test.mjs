@@ -6,7 +6,7 @@ import assert from 'node:assert/strict'
 import {
   useWorld, newPage, otherTab, arm, loginRequired, settled, snapshot, call, addFault, clearFaults,
   scenarioAdapters, silentUri, ssoSession, documents, requests, consoleLines, echoUrl, addFrame,
-  iframes, windowListeners
+  iframes, windowListeners, recordMessages, waitForMessage, releaseFaults, initPending
 } from './setup.mjs'
 
 const world = useWorld()
@@ -86,12 +86,19 @@ for (const adapter of scenarioAdapters()) {
     test('look-alike cookie-check answers from other windows are ignored', async () => {
       const page = await newPage(world, blocked)
       const step1 = page.waitForRequest((r) => r.url().includes('/3p-cookies/step1.html'))
-      await addFault(world, { target: '3p-cookies-step1', delayMs: 3000 })
+      // The real check is held until released: the look-alikes arrive first.
+      await addFault(world, { target: '3p-cookies-step1', hang: true })
       const lines = consoleLines(page)
-      await arm(world, page, adapter, { initOptions: { enableLogging: true } })
+      // The held iframe holds the page's load event too.
+      await arm(world, page, adapter, { initOptions: { enableLogging: true }, waitUntil: 'domcontentloaded' })
       await step1
+      await recordMessages(page)
       await addFrame(page, echoUrl(world.app.otherOrigin, adapter, ['supported']))
       await addFrame(page, echoUrl(world.app.origin, adapter, ['supported']))
+      await waitForMessage(page, { origin: world.app.otherOrigin, data: 'supported' })
+      await waitForMessage(page, { origin: world.app.origin, data: 'supported' })
+      assert.ok(await initPending(page), 'the look-alikes did not end the check')
+      await releaseFaults(world)
       assert.deepEqual(await settled(page), { ok: true, value: false })
       assert.ok(lines.some(isWarning), "the real answer, 'unsupported', decided")
       await page.context().close()
