@@ -88,6 +88,8 @@ if (raw) {
   kc.init(initOptions).then(
     (value) => { window.initResult = { ok: true, value } },
     (error) => { window.initResult = { ok: false, error: describeError(error) } })
+    // Milliseconds since this document's navigation began (bench/latency.mjs reads it).
+    .finally(() => { window.initSettledAt = performance.now() })
 }
 window.harnessReady = true
 </script></head>
