@@ -94,6 +94,36 @@ for (const [i, name] of ['CONNECTING', 'OPEN', 'CLOSING', 'CLOSED'].entries()) {
   KeycloakSocket[name] = KeycloakSocket.prototype[name] = i
 }
 
+/**
+ * The other tabs of the origin, for the engine (src/web/tabs.rs): a channel on which tabs share
+ * the tokens of a refresh, and a lock that makes their refreshes wait for each other.
+ */
+const tabs = {
+  /** Opens the channel `name`; its string messages go to `receive`. Undefined without BroadcastChannel. */
+  open (name, receive) {
+    if (typeof BroadcastChannel !== 'function') return
+    const channel = new BroadcastChannel(name)
+    channel.onmessage = ({ data }) => { if (typeof data === 'string') receive(data) }
+    return channel
+  },
+  /**
+   * Takes the lock `name`: `[release, waited]` once held (`waited`: another tab held it first),
+   * undefined without Web Locks or when it is not granted within `ms`.
+   */
+  async lock (name, ms) {
+    const locks = globalThis.navigator?.locks
+    if (!locks) return
+    for (const options of [{ ifAvailable: true }, { signal: AbortSignal.timeout(ms) }]) {
+      const held = await new Promise((resolve) => {
+        locks.request(name, options, (lock) => lock
+          ? new Promise((release) => resolve([release, !options.ifAvailable]))
+          : resolve()).catch(() => resolve())
+      })
+      if (held) return held
+    }
+  }
+}
+
 export class Keycloak {
   #config
   #core
@@ -139,7 +169,7 @@ export class Keycloak {
       this.didInitialize = false
       throw new NetworkError('The keycloak-wasm WebAssembly module could not be loaded.', { code: 'network_error', cause })
     }
-    const core = this.#core = new KeycloakCore(this.#config, this, makeError)
+    const core = this.#core = new KeycloakCore(this.#config, this, makeError, tabs)
     const endpoint = (name) => () => core.endpoint(name)
     this.endpoints = {}
     for (const name of ['authorize', 'token', 'logout', 'checkSessionIframe', 'thirdPartyCookiesIframe', 'register', 'userinfo']) {

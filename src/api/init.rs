@@ -108,6 +108,7 @@ impl Engine {
             state.phase = Phase::Ready(config);
             published
         };
+        self.open_tabs();
         let host = &self.host;
         host.set_str("authServerUrl", auth_server_url.as_deref());
         host.set_str("realm", realm.as_deref());

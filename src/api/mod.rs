@@ -14,6 +14,7 @@ mod init;
 mod redirects;
 mod socket;
 mod state;
+mod tabs;
 mod tokens;
 
 use alloc::rc::Rc;
@@ -45,19 +46,20 @@ pub(crate) fn promise(
 #[wasm_bindgen]
 impl KeycloakCore {
     /// `config` is what the constructor was given; `host` the `Keycloak` instance; `make_error`
-    /// its error factory.
+    /// its error factory; `tabs` its helper for the other tabs of the origin.
     #[wasm_bindgen(constructor)]
     pub fn new(
         config: JsValue,
         host: Object,
         make_error: ErrorFactory,
+        tabs: JsValue,
     ) -> Result<KeycloakCore, JsValue> {
         let host = Host::new(host, make_error);
         let source = convert::to_value(&config)
             .and_then(|v| ConfigSource::from_value(&v))
             .map_err(|e| host.error(&e))?;
         Ok(KeycloakCore {
-            engine: Engine::new(host, source),
+            engine: Engine::new(host, source, tabs),
         })
     }
 

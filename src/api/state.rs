@@ -51,6 +51,12 @@ pub struct Engine {
     pub sockets: RefCell<Vec<Rc<super::socket::Socket>>>,
     /// The hidden iframes: the session iframe and its periodic check.
     pub iframes: RefCell<super::iframes::Iframes>,
+    /// The wrapper's helper for the other tabs (`BroadcastChannel` and Web Locks).
+    pub tabs_helper: JsValue,
+    /// The channel to the other tabs of the origin, once the configuration is loaded.
+    pub tabs: RefCell<Option<crate::web::tabs::Channel>>,
+    /// Wakes a refresh that waits for the tokens of another tab's refresh.
+    pub shared_waiter: RefCell<Option<js_sys::Function>>,
 }
 
 /// A boxed future of the engine. Boxing the futures that are awaited from several places
@@ -69,7 +75,7 @@ pub fn not_initialized() -> Error {
 }
 
 impl Engine {
-    pub fn new(host: Host, source: ConfigSource) -> Rc<Engine> {
+    pub fn new(host: Host, source: ConfigSource, tabs_helper: JsValue) -> Rc<Engine> {
         Rc::new(Engine {
             host,
             state: RefCell::new(State {
@@ -83,6 +89,9 @@ impl Engine {
             store: OnceCell::new(),
             sockets: RefCell::default(),
             iframes: RefCell::default(),
+            tabs_helper,
+            tabs: RefCell::default(),
+            shared_waiter: RefCell::default(),
         })
     }
 

@@ -91,6 +91,14 @@ impl Engine {
     /// The refresh request itself. Tokens are dropped only when the server answers 400 (the
     /// refresh token is no longer valid); a network error or a 5xx keeps them for a retry.
     async fn refresh(self: Rc<Self>) -> Result<JsValue, JsValue> {
+        // Held until the new tokens are shared: another tab refreshing the same session waits,
+        // then finds them already taken over.
+        let before = self.current_refresh_token();
+        let _lock = self.refresh_lock(&before).await;
+        if self.current_refresh_token() != before && self.state.borrow().tokens.authenticated() {
+            self.state.borrow_mut().refreshing = None;
+            return Ok(JsValue::TRUE);
+        }
         let request = self.with_config(|config, state| {
             let refresh_token = state
                 .tokens
@@ -127,6 +135,7 @@ impl Engine {
         match outcome {
             Ok(()) => {
                 self.log(false, "Token refreshed");
+                self.share_tokens();
                 self.host.fire("onAuthRefreshSuccess", &[]);
                 Ok(JsValue::TRUE)
             }

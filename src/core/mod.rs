@@ -16,6 +16,7 @@
 //! - [`iframe`]: the hidden iframes' messages and what follows from them.
 //! - [`backoff`]: reconnect delays of the live-event socket.
 //! - [`socket`]: the live-event socket's options, token strategies, close codes and timing.
+//! - [`tabs`]: tokens that the tabs of one origin share after a refresh.
 //! - [`text`]: splitting at ASCII delimiters without the standard library's `char` searcher.
 
 pub mod backoff;
@@ -32,6 +33,7 @@ pub mod pkce;
 pub mod refresh;
 pub mod sha256;
 pub mod socket;
+pub mod tabs;
 pub mod text;
 pub mod token;
 pub mod urls;

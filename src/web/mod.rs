@@ -3,7 +3,8 @@
 //!
 //! `iframe` holds the hidden iframes (silent check-sso, the third-party-cookie check, the
 //! session iframe) and the waits for their `postMessage` answers; `page` the global listeners
-//! and the page's visibility that the session iframe and the socket helper both watch.
+//! and the page's visibility that the session iframe and the socket helper both watch; `tabs`
+//! the channel and the lock that the tabs of one origin share.
 
 pub mod http;
 pub mod iframe;
@@ -12,6 +13,7 @@ pub mod page;
 pub mod random;
 pub mod socket;
 pub mod storage;
+pub mod tabs;
 pub mod timers;
 
 // The page runs the module on one thread (wasm32 without atomics), which is what

@@ -1,0 +1,131 @@
+//! The other tabs of the origin: after a refresh this tab shares its tokens, tabs of the same
+//! session take them, and refreshes wait for each other (see `core::tabs`).
+
+use crate::prelude::*;
+
+use alloc::rc::Rc;
+
+use js_sys::{Function, Promise};
+use wasm_bindgen_futures::JsFuture;
+
+use super::state::Engine;
+use crate::core::tabs::{
+    channel_name, parse_shared, share_message, should_adopt, SHARED_TOKENS_WAIT_MS,
+};
+use crate::core::token::{ParsedToken, TokenSet};
+use crate::web::tabs::{lock, Channel, LockGuard};
+use crate::web::timers::Timeout;
+
+impl Engine {
+    /// The channel's and the lock's name, and the longest wait for the lock.
+    fn tabs_name(&self) -> Option<(String, f64)> {
+        self.with_config(|config, state| {
+            Ok((
+                channel_name(config.endpoints.token()?, &config.client_id),
+                state.init.message_receive_timeout,
+            ))
+        })
+        .ok()
+    }
+
+    /// Starts listening to the other tabs, once the configuration is loaded.
+    pub fn open_tabs(self: &Rc<Self>) {
+        let Some((name, _)) = self.tabs_name() else {
+            return;
+        };
+        let engine = Rc::downgrade(self);
+        let channel = Channel::open(&self.tabs_helper, &name, move |text| {
+            if let Some(engine) = engine.upgrade() {
+                engine.adopt_shared(&text);
+            }
+        });
+        *self.tabs.borrow_mut() = channel;
+    }
+
+    /// Takes the tokens another tab refreshed, when they belong to this tab's session.
+    fn adopt_shared(self: &Rc<Self>, text: &str) {
+        let Some(shared) = parse_shared(text) else {
+            return;
+        };
+        let id_token = shared.id_token.as_deref();
+        let mut theirs = TokenSet::new(None);
+        let parsed = theirs.set(
+            Some(&shared.token),
+            Some(&shared.refresh_token),
+            id_token,
+            None,
+        );
+        if parsed.is_err() || !should_adopt(&self.state.borrow().tokens, &theirs) {
+            return;
+        }
+        // No request timing: the time skew stays this tab's own.
+        if self
+            .set_tokens(
+                Some(&shared.token),
+                Some(&shared.refresh_token),
+                id_token,
+                None,
+            )
+            .is_ok()
+        {
+            self.log(false, "Token refreshed by another tab");
+            if let Some(wake) = self.shared_waiter.borrow_mut().take() {
+                let _ = wake.call0(&wasm_bindgen::JsValue::UNDEFINED);
+            }
+            self.host.fire("onAuthRefreshSuccess", &[]);
+        }
+    }
+
+    /// Waits until another tab's tokens arrive, at most [`SHARED_TOKENS_WAIT_MS`].
+    async fn await_shared(&self) {
+        let mut wake: Option<Function> = None;
+        let arrived = Promise::new(&mut |resolve, _| wake = Some(resolve));
+        let Some(wake) = wake else {
+            return;
+        };
+        *self.shared_waiter.borrow_mut() = Some(wake.clone());
+        let _deadline = Timeout::new(SHARED_TOKENS_WAIT_MS, move || {
+            let _ = wake.call0(&wasm_bindgen::JsValue::UNDEFINED);
+        });
+        let _ = JsFuture::from(arrived).await;
+        *self.shared_waiter.borrow_mut() = None;
+    }
+
+    /// Tells the other tabs about this tab's new tokens.
+    pub fn share_tokens(&self) {
+        let message = {
+            let state = self.state.borrow();
+            let tokens = &state.tokens;
+            let (Some(token), Some(refresh_token)) = (&tokens.token, &tokens.refresh_token) else {
+                return;
+            };
+            let id_token = tokens.id_token.as_ref().map(ParsedToken::raw);
+            share_message(token.raw(), refresh_token.raw(), id_token)
+        };
+        if let Some(channel) = self.tabs.borrow().as_ref() {
+            channel.post(&message);
+        }
+    }
+
+    /// The refresh token this tab holds now.
+    pub fn current_refresh_token(&self) -> Option<String> {
+        let state = self.state.borrow();
+        state
+            .tokens
+            .refresh_token
+            .as_ref()
+            .map(|t| t.raw().to_owned())
+    }
+
+    /// Waits until no other tab of the origin is refreshing (bounded by
+    /// `messageReceiveTimeout`), and, when one was and its tokens have not replaced `before`
+    /// yet, for them. The guard is None when the browser cannot tell or the wait ran out.
+    pub async fn refresh_lock(&self, before: &Option<String>) -> Option<LockGuard> {
+        let (name, timeout) = self.tabs_name()?;
+        let (guard, waited) = lock(&self.tabs_helper, &name, timeout).await?;
+        if waited && self.current_refresh_token() == *before {
+            self.await_shared().await;
+        }
+        Some(guard)
+    }
+}
