@@ -186,7 +186,9 @@ impl Engine {
         if let Some(adapter) = self.adapter() {
             return settle(call_adapter(self, &adapter, "logout", &raw)?).await;
         }
-        let result = match self.logout_request(&raw)? {
+        let request = self.logout_request(&raw)?;
+        self.share_logout();
+        let result = match request {
             LogoutRequest::Get(url) => navigation::replace(&url),
             LogoutRequest::Post { action, fields } => {
                 let fields: Vec<(&str, &str)> = fields

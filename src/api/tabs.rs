@@ -10,7 +10,8 @@ use wasm_bindgen_futures::JsFuture;
 
 use super::state::Engine;
 use crate::core::tabs::{
-    channel_name, parse_shared, share_message, should_adopt, SHARED_TOKENS_WAIT_MS,
+    channel_name, ends_session, logout_message, parse_message, share_message, should_adopt,
+    TabMessage, SHARED_TOKENS_WAIT_MS,
 };
 use crate::core::token::{ParsedToken, TokenSet};
 use crate::web::tabs::{lock, Channel, LockGuard};
@@ -36,16 +37,25 @@ impl Engine {
         let engine = Rc::downgrade(self);
         let channel = Channel::open(&self.tabs_helper, &name, move |text| {
             if let Some(engine) = engine.upgrade() {
-                engine.adopt_shared(&text);
+                engine.hear(&text);
             }
         });
         *self.tabs.borrow_mut() = channel;
     }
 
-    /// Takes the tokens another tab refreshed, when they belong to this tab's session.
-    fn adopt_shared(self: &Rc<Self>, text: &str) {
-        let Some(shared) = parse_shared(text) else {
-            return;
+    /// What another tab said: its refreshed tokens, taken when they belong to this tab's
+    /// session, or that it logged out of this tab's session, which ends it here too.
+    fn hear(self: &Rc<Self>, text: &str) {
+        let shared = match parse_message(text) {
+            Some(TabMessage::Tokens(shared)) => shared,
+            Some(TabMessage::Logout(session_id)) => {
+                if ends_session(&self.state.borrow().tokens, &session_id) {
+                    self.log(false, "Logged out in another tab");
+                    self.clear_token();
+                }
+                return;
+            }
+            None => return,
         };
         let id_token = shared.id_token.as_deref();
         let mut theirs = TokenSet::new(None);
@@ -89,6 +99,17 @@ impl Engine {
         });
         let _ = JsFuture::from(arrived).await;
         *self.shared_waiter.borrow_mut() = None;
+    }
+
+    /// Tells the other tabs that this tab is logging out of its session.
+    pub fn share_logout(&self) {
+        let message = match &self.state.borrow().tokens.session_id {
+            Some(session_id) => logout_message(session_id),
+            None => return,
+        };
+        if let Some(channel) = self.tabs.borrow().as_ref() {
+            channel.post(&message);
+        }
     }
 
     /// Tells the other tabs about this tab's new tokens.

@@ -37,6 +37,14 @@ pub fn share_message(token: &str, refresh_token: &str, id_token: Option<&str>) -
     out
 }
 
+/// The message a tab sends when it logs out of the session `session_id`.
+pub fn logout_message(session_id: &str) -> String {
+    let mut out = String::from("{\"logout\":");
+    write_string(session_id, &mut out);
+    out.push('}');
+    out
+}
+
 /// Tokens another tab refreshed.
 #[derive(Debug, PartialEq, Eq)]
 pub struct SharedTokens {
@@ -45,8 +53,17 @@ pub struct SharedTokens {
     pub id_token: Option<String>,
 }
 
-/// Reads a [`share_message`]; None for anything else.
-pub fn parse_shared(text: &str) -> Option<SharedTokens> {
+/// What another tab said.
+#[derive(Debug, PartialEq, Eq)]
+pub enum TabMessage {
+    /// A [`share_message`].
+    Tokens(SharedTokens),
+    /// A [`logout_message`]: the session id.
+    Logout(String),
+}
+
+/// Reads a [`share_message`] or a [`logout_message`]; None for anything else.
+pub fn parse_message(text: &str) -> Option<TabMessage> {
     let value = parse(text).ok()?;
     let text_of = |name| {
         value
@@ -54,7 +71,10 @@ pub fn parse_shared(text: &str) -> Option<SharedTokens> {
             .filter(|s| !s.is_empty())
             .map(str::to_owned)
     };
-    Some(SharedTokens {
+    if let Some(session_id) = text_of("logout") {
+        return Some(TabMessage::Logout(session_id));
+    }
+    Some(TabMessage::Tokens(SharedTokens {
         token: text_of("token")?,
         refresh_token: text_of("refreshToken")?,
         id_token: match value.get("idToken") {
@@ -62,7 +82,12 @@ pub fn parse_shared(text: &str) -> Option<SharedTokens> {
             Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),
             Some(_) => return None,
         },
-    })
+    }))
+}
+
+/// Whether another tab's logout of `session_id` ends this tab's login.
+pub fn ends_session(ours: &TokenSet, session_id: &str) -> bool {
+    ours.authenticated() && ours.session_id.as_deref() == Some(session_id)
 }
 
 /// Whether this tab takes the tokens another tab shared (`theirs`): it is logged in to the
@@ -105,18 +130,36 @@ mod tests {
     }
 
     #[test]
-    fn a_message_round_trips() {
+    fn messages_round_trip() {
         let text = share_message("a.b.c", "d.e.f", Some("g\"h"));
         assert_eq!(
-            parse_shared(&text),
-            Some(SharedTokens {
+            parse_message(&text),
+            Some(TabMessage::Tokens(SharedTokens {
                 token: "a.b.c".into(),
                 refresh_token: "d.e.f".into(),
                 id_token: Some("g\"h".into()),
-            })
+            }))
         );
-        let without_id = parse_shared(&share_message("a", "b", None)).unwrap();
-        assert_eq!(without_id.id_token, None);
+        assert_eq!(
+            parse_message(&share_message("a", "b", None)),
+            Some(TabMessage::Tokens(SharedTokens {
+                token: "a".into(),
+                refresh_token: "b".into(),
+                id_token: None,
+            }))
+        );
+        assert_eq!(
+            parse_message(&logout_message("s-1")),
+            Some(TabMessage::Logout("s-1".into()))
+        );
+    }
+
+    #[test]
+    fn a_logout_of_this_session_ends_it() {
+        let ours = tokens(Some("s1"), Some(100), "a");
+        assert!(ends_session(&ours, "s1"));
+        assert!(!ends_session(&ours, "s2"));
+        assert!(!ends_session(&TokenSet::new(None), "s1"), "not logged in");
     }
 
     #[test]
@@ -129,9 +172,11 @@ mod tests {
             r#"{"token":"","refreshToken":"b"}"#,
             r#"{"token":1,"refreshToken":"b"}"#,
             r#"{"token":"a","refreshToken":"b","idToken":7}"#,
+            r#"{"logout":""}"#,
+            r#"{"logout":7}"#,
             r#"["a","b"]"#,
         ] {
-            assert_eq!(parse_shared(text), None, "{text}");
+            assert_eq!(parse_message(text), None, "{text}");
         }
     }
 

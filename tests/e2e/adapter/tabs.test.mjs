@@ -1,6 +1,7 @@
 // Tabs of one session share a refresh. With refresh-token rotation (revokeRefreshToken), a
 // refresh in one tab makes the other tabs' refresh tokens stale; the tab that refreshed shares
-// its tokens, the others take them, and refreshes in two tabs at once wait for each other.
+// its tokens, the others take them, and refreshes in two tabs at once wait for each other. A
+// logout in one tab ends the session in the others at once.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { useWorld, signedIn, armScenario, backOnApp, countRefreshes, ADAPTER } from './setup.mjs'
@@ -49,5 +50,21 @@ test('two tabs refreshing at once send one request, and both end up with its tok
   assert.deepEqual(outcomes, [{ ok: true, v: true }, { ok: true, v: true }])
   assert.equal(refreshes[0].length + refreshes[1].length, 1, 'one refresh request')
   assert.equal(await refreshToken(first), await refreshToken(second))
+  await context.close()
+})
+
+test('logout() in one tab ends the session in the others at once, without the session iframe', async () => {
+  const context = await world.browser.newContext()
+  const first = await context.newPage()
+  assert.deepEqual(await signedIn(world, first), { ok: true, value: true })
+  // check-sso (a full-page prompt=none round trip: this profile blocks third-party cookies), and
+  // no session iframe: only the other tab can tell this one that the session ended.
+  const second = await context.newPage()
+  await armScenario(second, world.app, ADAPTER, { config: world.config, initOptions: { onLoad: 'check-sso', checkLoginIframe: false } })
+  assert.deepEqual(await backOnApp(world, second), { ok: true, value: true })
+  await first.evaluate(() => { window.kc.logout() })
+  await second.waitForFunction(() => window.events.some((e) => e.name === 'onAuthLogout'))
+  assert.deepEqual(await second.evaluate(() => [window.kc.authenticated, window.kc.token]), [false, undefined])
+  assert.ok(second.url().startsWith(world.app.origin), 'the second tab stayed where it was')
   await context.close()
 })
