@@ -12,24 +12,23 @@ export {
   scenarioAdapters, snapshot, eventNames, waitForEvent, call, addFault, submitLogin
 } from '../scenarios/setup.mjs'
 
-/** Removes every devserver fault rule, and lets the requests they hung go on. */
-export async function clearFaults (world) {
-  const response = await fetch(`${world.server.url}/admin/devserver/faults`, {
-    method: 'DELETE',
+/** Calls one of devserver's fault knobs (`/admin/devserver/faults...`) as the admin. */
+async function faultKnob (world, method, path = '') {
+  const response = await fetch(`${world.server.url}/admin/devserver/faults${path}`, {
+    method,
     headers: { authorization: `Bearer ${await adminToken(world)}` }
   })
-  if (!response.ok) throw new Error(`clearing faults: ${response.status}`)
+  if (!response.ok) throw new Error(`${method} /admin/devserver/faults${path}: ${response.status}`)
+}
+
+/** Removes every devserver fault rule, and lets the requests they hung go on. */
+export async function clearFaults (world) {
+  await faultKnob(world, 'DELETE')
   await releaseFaults(world)
 }
 
 /** Lets the requests that fault rules hang so far go on to their answers. */
-export async function releaseFaults (world) {
-  const response = await fetch(`${world.server.url}/admin/devserver/faults/release`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${await adminToken(world)}` }
-  })
-  if (!response.ok) throw new Error(`releasing faults: ${response.status}`)
-}
+export const releaseFaults = (world) => faultKnob(world, 'POST', '/release')
 
 /** Whether init() is still pending on the page. */
 export const initPending = async (page) => (await page.evaluate(() => window.initResult ?? null)) === null
