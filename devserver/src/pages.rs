@@ -164,13 +164,14 @@ pub fn logout_confirm(realm_title: &str, form_action: &str, session_code: &str) 
     page("en", "Logging out", realm_title, &body)
 }
 
+/// Keycloak's info page: a single message.
+pub fn info(realm_title: &str, message: &str) -> String {
+    let body = format!("<h1 id=\"kc-page-title\">{}</h1>", e(message));
+    page("en", message, realm_title, &body)
+}
+
 pub fn logged_out(realm_title: &str) -> String {
-    page(
-        "en",
-        "You are logged out",
-        realm_title,
-        "<h1 id=\"kc-page-title\">You are logged out</h1>",
-    )
+    info(realm_title, "You are logged out")
 }
 
 /// `response_mode=form_post`: a self-submitting form to the redirect URI.

@@ -51,6 +51,9 @@ impl AuthRequest {
 #[derive(Clone, Debug)]
 pub struct AuthSession {
     pub tab_id: String,
+    /// The `AUTH_SESSION_ID` of the browser that opened the form; posts from any other browser
+    /// are refused (login CSRF).
+    pub browser: String,
     pub request: AuthRequest,
     pub created: u64,
     /// Set once the user is authenticated but a required action (kc_action) is still pending.

@@ -7,7 +7,10 @@ use axum::http::header::SET_COOKIE;
 use axum::http::StatusCode;
 use axum::response::Response;
 
-use super::{attach_client, expired_sso_cookies, sso_cookies, sso_session, Sso};
+use super::{
+    attach_client, auth_session_cookie, expired_sso_cookies, sso_cookies, sso_session, Sso,
+    AUTH_SESSION_COOKIE,
+};
 use crate::events::EventBuilder;
 use crate::http::{add_header, html, param, realm_not_found, redirect, RequestInfo};
 use crate::keys::KeySet;
@@ -336,8 +339,12 @@ async fn authorize(
         if !registration && !prompts.contains(&"login") && max_age_ok(sid, realm) {
             let sid = sid.clone();
             if request.kc_action.is_some() {
-                let tab_id = new_auth_session(realm, request, now, Some(sid));
-                return required_action_page(realm, &tab_id, &client_id);
+                let (tab_id, cookie) = new_auth_session(realm, info, request, now, Some(sid));
+                let mut response = required_action_page(realm, &tab_id, &client_id);
+                if let Some(cookie) = cookie {
+                    add_header(&mut response, SET_COOKIE, &cookie);
+                }
+                return response;
             }
             return complete_login(state, realm, &keys, info, &request, &sid, false, None);
         }
@@ -350,12 +357,15 @@ async fn authorize(
         .and_then(|l| l.split_whitespace().next())
         .unwrap_or("en")
         .to_string();
-    let tab_id = new_auth_session(realm, request, now, None);
+    let (tab_id, cookie) = new_auth_session(realm, info, request, now, None);
     let mut response = if registration {
         registration_page(realm, &tab_id, &client_id, &lang, ["", "", "", ""], None)
     } else {
         login_page(realm, &tab_id, &client_id, &lang, &login_hint, None)
     };
+    if let Some(cookie) = cookie {
+        add_header(&mut response, SET_COOKIE, &cookie);
+    }
     if matches!(sso, Sso::Stale) {
         for cookie in expired_sso_cookies(realm, info) {
             add_header(&mut response, SET_COOKIE, &cookie);
@@ -364,28 +374,43 @@ async fn authorize(
     response
 }
 
+/// Opens a login form in this browser's authentication session (started here, with the cookie
+/// to set, when the browser has none that devserver knows). Returns the form's tab.
 fn new_auth_session(
     realm: &mut Realm,
+    info: &RequestInfo,
     request: AuthRequest,
     now: u64,
     authenticated: Option<String>,
-) -> String {
+) -> (String, Option<String>) {
     // Forget logins abandoned long ago; keep expired ones a while so that a late form post can
     // still be answered with `authentication_expired`.
     let keep = realm.settings.access_code_lifespan_login * 2;
     realm.auth_sessions.retain(|_, s| now < s.created + keep);
+    let known = info
+        .cookie(AUTH_SESSION_COOKIE)
+        .filter(|id| realm.auth_sessions.values().any(|s| s.browser == *id));
+    let (browser, cookie) = match known {
+        Some(id) => (id, None),
+        None => {
+            let id = crate::util::random_token(32);
+            let cookie = auth_session_cookie(realm, info, &id);
+            (id, Some(cookie))
+        }
+    };
     let tab_id = crate::util::random_token(8);
     realm.auth_sessions.insert(
         tab_id.clone(),
         AuthSession {
             tab_id: tab_id.clone(),
+            browser,
             request,
             created: now,
             authenticated_session: authenticated,
             expired: false,
         },
     );
-    tab_id
+    (tab_id, cookie)
 }
 
 pub fn action_url(realm: &Realm, action: &str, tab_id: &str, client_id: &str) -> String {

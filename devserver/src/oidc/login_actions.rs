@@ -8,14 +8,16 @@ use axum::http::StatusCode;
 use axum::response::Response;
 
 use super::authorize::{
-    complete_login, error_page, error_response, login_page, registration_page, required_action_page,
+    complete_login, error_page, error_response, login_page, realm_title, registration_page,
+    required_action_page,
 };
-use super::{new_user_session, sso_session, Sso};
+use super::{new_user_session, sso_session, Sso, AUTH_SESSION_COOKIE};
 use crate::events::EventBuilder;
-use crate::http::{realm_not_found, RequestInfo};
+use crate::http::{html, realm_not_found, RequestInfo};
 use crate::model::{Password, Realm, User};
+use crate::pages;
 use crate::sessions::AuthSession;
-use crate::state::Shared;
+use crate::state::{AppState, Shared};
 use crate::util::{form_decode, pair_value};
 
 /// The `tab_id` that the login form's URL carries.
@@ -30,15 +32,23 @@ fn field<'a>(form: &'a [(String, String)], name: &str) -> &'a str {
     pair_value(form, name).unwrap_or_default()
 }
 
-/// The login in progress in this tab. When it took too long (or the fault knob expired it) the
-/// client is told so; an unknown tab gets an error page.
+/// The login in progress in this tab of this browser. When it took too long (or the fault knob
+/// expired it) the client is told so. A form that this browser did not open gets Keycloak's
+/// answers instead: "already logged in" to a browser with an SSO session, else an error page.
 fn pending(
+    state: &AppState,
     realm: &mut Realm,
     tab_id: &str,
     info: &RequestInfo,
     now: u64,
 ) -> Result<Box<AuthSession>, Response> {
-    match realm.auth_sessions.get(tab_id).cloned() {
+    let browser = info.cookie(AUTH_SESSION_COOKIE);
+    let found = realm
+        .auth_sessions
+        .get(tab_id)
+        .filter(|s| browser.as_deref() == Some(s.browser.as_str()))
+        .cloned();
+    match found {
         Some(session) if session.is_expired(now, &realm.settings) => {
             realm.auth_sessions.remove(tab_id);
             let issuer = info.issuer(&realm.name);
@@ -50,12 +60,35 @@ fn pending(
             ))
         }
         Some(session) => Ok(Box::new(session)),
-        None => Err(error_page(
+        None => Err(not_this_browsers_form(
+            state,
             realm,
-            StatusCode::BAD_REQUEST,
-            "Your login attempt timed out. Login will start from the beginning.",
+            info,
+            now,
+            browser.is_some(),
         )),
     }
+}
+
+fn not_this_browsers_form(
+    state: &AppState,
+    realm: &Realm,
+    info: &RequestInfo,
+    now: u64,
+    has_auth_session: bool,
+) -> Response {
+    if let Sso::Active(_) = sso_session(realm, &state.keys(), info, now) {
+        return html(
+            StatusCode::OK,
+            pages::info(&realm_title(realm), "You are already logged in."),
+        );
+    }
+    let message = if has_auth_session {
+        "Your login attempt timed out. Login will start from the beginning."
+    } else {
+        "Cookie not found. Please make sure cookies are enabled in your browser."
+    };
+    error_page(realm, StatusCode::BAD_REQUEST, message)
 }
 
 fn lang(session: &AuthSession) -> String {
@@ -78,7 +111,7 @@ pub async fn show_login(
     let mut realms = state.realms();
     let realm = realms.get_mut(&realm_name).ok_or_else(realm_not_found)?;
     let tab_id = tab_id(&query);
-    let session = pending(realm, &tab_id, &info, now)?;
+    let session = pending(&state, realm, &tab_id, &info, now)?;
     let hint = session.request.login_hint.clone().unwrap_or_default();
     Ok(login_page(
         realm,
@@ -102,7 +135,7 @@ pub async fn authenticate(
     let mut realms = state.realms();
     let realm = realms.get_mut(&realm_name).ok_or_else(realm_not_found)?;
     let tab_id = tab_id(&query);
-    let session = pending(realm, &tab_id, &info, now)?;
+    let session = pending(&state, realm, &tab_id, &info, now)?;
     let request = session.request.clone();
     let username = field(&form, "username").trim().to_string();
     let password = field(&form, "password");
@@ -184,7 +217,7 @@ pub async fn required_action(
     let mut realms = state.realms();
     let realm = realms.get_mut(&realm_name).ok_or_else(realm_not_found)?;
     let tab_id = tab_id(&query);
-    let session = pending(realm, &tab_id, &info, now)?;
+    let session = pending(&state, realm, &tab_id, &info, now)?;
     let Some(session_id) = session.authenticated_session.clone() else {
         return Err(error_page(
             realm,
@@ -236,7 +269,7 @@ pub async fn show_registration(
     let mut realms = state.realms();
     let realm = registration_realm(&mut realms, &realm_name)?;
     let tab_id = tab_id(&query);
-    let session = pending(realm, &tab_id, &info, now)?;
+    let session = pending(&state, realm, &tab_id, &info, now)?;
     Ok(registration_page(
         realm,
         &tab_id,
@@ -296,7 +329,7 @@ pub async fn register(
     let mut realms = state.realms();
     let realm = registration_realm(&mut realms, &realm_name)?;
     let tab_id = tab_id(&query);
-    let session = pending(realm, &tab_id, &info, now)?;
+    let session = pending(&state, realm, &tab_id, &info, now)?;
     let request = session.request.clone();
     let values = [
         field(&form, "firstName"),

@@ -101,6 +101,9 @@ pub fn routes() -> Router<Shared> {
 
 pub const IDENTITY_COOKIE: &str = "KEYCLOAK_IDENTITY";
 pub const SESSION_COOKIE: &str = "KEYCLOAK_SESSION";
+/// Names the browser's authentication session: a login form answers only to the browser that
+/// opened it.
+pub const AUTH_SESSION_COOKIE: &str = "AUTH_SESSION_ID";
 
 pub fn cookie_path(realm: &str) -> String {
     format!("/realms/{realm}/")
@@ -181,6 +184,19 @@ pub fn sso_cookies(
             false,
         ),
     ]
+}
+
+/// `Set-Cookie` for the browser's authentication session, as Keycloak sets it: HttpOnly, realm
+/// path, gone when the browser closes.
+pub fn auth_session_cookie(realm: &Realm, info: &RequestInfo, id: &str) -> String {
+    set_cookie(
+        info,
+        AUTH_SESSION_COOKIE,
+        id,
+        &cookie_path(&realm.name),
+        None,
+        true,
+    )
 }
 
 pub fn expired_sso_cookies(realm: &Realm, info: &RequestInfo) -> Vec<String> {

@@ -1,0 +1,180 @@
+//! Hostile input at the browser endpoints: forged login and registration posts, reserved
+//! usernames, framing, redirect URIs that escape their pattern, foreign logout hints and the
+//! lifetime of logout confirmations.
+
+// Test code: a failed unwrap or index is a failed test.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+mod common;
+
+use common::*;
+use serde_json::Value;
+
+const REALM: &str = "hostile";
+const WILD_CALLBACK: &str = "http://localhost:3002/app/cb";
+
+async fn start_hostile() -> Env {
+    start_with(&["hostile"]).await
+}
+
+/// An authorization URL of `wild-app` (pattern `http://localhost:3002/app/*`) with this
+/// redirect URI, plus `extra`.
+fn wild_url(env: &Env, redirect_uri: &str, extra: &[(&str, &str)]) -> String {
+    let mut params = vec![
+        ("client_id", "wild-app"),
+        ("redirect_uri", redirect_uri),
+        ("response_type", "code"),
+    ];
+    params.extend_from_slice(extra);
+    auth_url(env, REALM, &params)
+}
+
+/// The user's live SSO sessions, as the admin API lists them.
+async fn sessions_of(env: &Env, username: &str) -> Vec<Value> {
+    let admin = env.admin().await;
+    let id = admin.user_id(REALM, username).await;
+    let sessions = admin
+        .get(&format!("/admin/realms/{REALM}/users/{id}/sessions"))
+        .await;
+    sessions.as_array().unwrap().clone()
+}
+
+/// Signs `user` in to `wild-app` in this browser and exchanges the code.
+async fn sign_in(env: &Env, browser: &mut Browser, user: &str) -> Value {
+    let done = login(
+        browser,
+        env,
+        &wild_url(env, WILD_CALLBACK, &[("scope", "openid")]),
+        user,
+        &format!("{user}-pw"),
+    )
+    .await;
+    assert_eq!(done.status(), 302, "login of {user}");
+    let params = query_params(&location(&done));
+    let tokens = env
+        .post_form(
+            &env.oidc(REALM, "token"),
+            &[
+                ("grant_type", "authorization_code"),
+                ("client_id", "wild-app"),
+                ("code", &params["code"]),
+                ("redirect_uri", WILD_CALLBACK),
+            ],
+        )
+        .await;
+    assert_eq!(tokens.status(), 200);
+    tokens.json().await.unwrap()
+}
+
+const COOKIE_NOT_FOUND: &str =
+    "Cookie not found. Please make sure cookies are enabled in your browser.";
+
+#[tokio::test]
+async fn a_login_form_posted_from_another_browser_signs_nobody_in() {
+    let env = start_hostile().await;
+    let url = wild_url(&env, WILD_CALLBACK, &[]);
+    let mut attacker = Browser::new();
+    let page = attacker.get(&url).await;
+    let action = env.url(&form_action(&page.text().await.unwrap(), "kc-form-login"));
+    let credentials = [("username", "mallory"), ("password", "mallory-pw")];
+
+    // A browser that never opened a login form.
+    let mut fresh = Browser::new();
+    let forged = fresh.post_form(&action, &credentials).await;
+    assert_eq!(forged.status(), 400);
+    assert!(forged.text().await.unwrap().contains(COOKIE_NOT_FOUND));
+    assert!(fresh.set_cookie_line("KEYCLOAK_IDENTITY").is_none());
+
+    // A browser with a login form of its own open.
+    let mut busy = Browser::new();
+    busy.get(&url).await;
+    let forged = busy.post_form(&action, &credentials).await;
+    assert_eq!(forged.status(), 400);
+    assert!(busy.set_cookie_line("KEYCLOAK_IDENTITY").is_none());
+
+    // A signed-in browser keeps its own identity.
+    let mut victim = Browser::new();
+    sign_in(&env, &mut victim, "victor").await;
+    let identity = victim.cookies["KEYCLOAK_IDENTITY"].clone();
+    let forged = victim.post_form(&action, &credentials).await;
+    assert_eq!(forged.status(), 200);
+    assert!(forged
+        .text()
+        .await
+        .unwrap()
+        .contains("You are already logged in."));
+    assert_eq!(victim.cookies["KEYCLOAK_IDENTITY"], identity);
+
+    assert!(
+        sessions_of(&env, "mallory").await.is_empty(),
+        "no forged post created a session"
+    );
+    // The form itself was good: in the browser that opened it, it signs in.
+    assert!(
+        attacker.cookies.contains_key("AUTH_SESSION_ID"),
+        "the login form is bound to the browser that asked for it"
+    );
+    let own = attacker.post_form(&action, &credentials).await;
+    assert_eq!(own.status(), 302);
+    assert!(query_params(&location(&own)).contains_key("code"));
+    assert_eq!(sessions_of(&env, "mallory").await.len(), 1);
+}
+
+/// Posts the registration form with this username (and matching other fields).
+async fn register_as(browser: &mut Browser, action: &str, username: &str) -> reqwest::Response {
+    let email = format!("{}@example.com", username.to_lowercase());
+    browser
+        .post_form(
+            action,
+            &[
+                ("firstName", "Eve"),
+                ("lastName", "Example"),
+                ("email", &email),
+                ("username", username),
+                ("password", "eve-pw"),
+                ("password-confirm", "eve-pw"),
+            ],
+        )
+        .await
+}
+
+/// The action of a fresh registration form of `wild-app`, opened in this browser.
+async fn registration_action(env: &Env, browser: &mut Browser) -> String {
+    let url = env.oidc(REALM, "registrations")
+        + "?client_id=wild-app&response_type=code&redirect_uri="
+        + &form_urlencoded::byte_serialize(WILD_CALLBACK.as_bytes()).collect::<String>();
+    let page = browser.get(&url).await;
+    assert_eq!(page.status(), 200);
+    env.url(&form_action(
+        &page.text().await.unwrap(),
+        "kc-register-form",
+    ))
+}
+
+async fn user_exists(env: &Env, username: &str) -> bool {
+    let found = env
+        .admin()
+        .await
+        .get(&format!(
+            "/admin/realms/{REALM}/users?username={username}&exact=true"
+        ))
+        .await;
+    !found.as_array().unwrap().is_empty()
+}
+
+#[tokio::test]
+async fn a_registration_form_posted_from_another_browser_creates_nobody() {
+    let env = start_hostile().await;
+    let action = registration_action(&env, &mut Browser::new()).await;
+    let mut victim = Browser::new();
+    let forged = register_as(&mut victim, &action, "planted").await;
+    assert_eq!(forged.status(), 400);
+    assert!(forged.text().await.unwrap().contains(COOKIE_NOT_FOUND));
+    assert!(victim.set_cookie_line("KEYCLOAK_IDENTITY").is_none());
+    assert!(!user_exists(&env, "planted").await);
+}
