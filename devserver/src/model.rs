@@ -233,8 +233,20 @@ impl Client {
     }
 
     pub fn service_account_username(&self) -> String {
-        format!("service-account-{}", self.client_id)
+        format!("{SERVICE_ACCOUNT_PREFIX}{}", self.client_id)
     }
+}
+
+/// The prefix of every client's service-account username.
+pub const SERVICE_ACCOUNT_PREFIX: &str = "service-account-";
+
+/// Usernames that only a client's service account may have: nobody registers or is created
+/// under one, so no user can pass for a service account.
+pub fn is_reserved_username(username: &str) -> bool {
+    username
+        .trim()
+        .to_lowercase()
+        .starts_with(SERVICE_ACCOUNT_PREFIX)
 }
 
 fn lower_case_host(uri: &str) -> String {

@@ -13,7 +13,7 @@
 mod common;
 
 use common::*;
-use serde_json::Value;
+use serde_json::{json, Value};
 
 const REALM: &str = "hostile";
 const WILD_CALLBACK: &str = "http://localhost:3002/app/cb";
@@ -177,4 +177,47 @@ async fn a_registration_form_posted_from_another_browser_creates_nobody() {
     assert!(forged.text().await.unwrap().contains(COOKIE_NOT_FOUND));
     assert!(victim.set_cookie_line("KEYCLOAK_IDENTITY").is_none());
     assert!(!user_exists(&env, "planted").await);
+}
+
+#[tokio::test]
+async fn service_account_usernames_are_reserved() {
+    let env = start_hostile().await;
+    let mut browser = Browser::new();
+    let action = registration_action(&env, &mut browser).await;
+    for name in ["service-account-eve", "Service-Account-wild-app"] {
+        let refused = register_as(&mut browser, &action, name).await;
+        assert_eq!(refused.status(), 200, "{name}: the form again");
+        assert!(
+            refused
+                .text()
+                .await
+                .unwrap()
+                .contains("Username already exists."),
+            "{name}"
+        );
+        assert!(!user_exists(&env, &name.to_lowercase()).await, "{name}");
+    }
+    assert!(browser.set_cookie_line("KEYCLOAK_IDENTITY").is_none());
+    let events = env.events(REALM).await;
+    assert_eq!(events[0]["type"], "REGISTER_ERROR");
+    assert_eq!(events[0]["error"], "username_in_use");
+
+    let admin = env.admin().await;
+    let created = admin
+        .post(
+            &format!("/admin/realms/{REALM}/users"),
+            json!({ "username": "service-account-eve", "enabled": true }),
+        )
+        .await;
+    assert_eq!(created.status(), 409);
+    assert_eq!(
+        created.json::<Value>().await.unwrap()["errorMessage"],
+        "User exists with same username"
+    );
+    assert!(!user_exists(&env, "service-account-eve").await);
+
+    // Other names still register, through the same form.
+    let ok = register_as(&mut browser, &action, "eve").await;
+    assert_eq!(ok.status(), 302);
+    assert!(user_exists(&env, "eve").await);
 }

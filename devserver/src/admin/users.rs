@@ -14,7 +14,7 @@ use super::{
 };
 use crate::http::RequestInfo;
 use crate::import::apply_user_rep;
-use crate::model::{Client, Password, Realm, Role, User};
+use crate::model::{is_reserved_username, Client, Password, Realm, Role, User};
 use crate::representations::{
     role_rep, user_rep, CredentialRepresentation, RoleRepresentation, UserRepresentation,
 };
@@ -142,7 +142,7 @@ pub async fn create(
     let now_ms = state.now_ms();
     let mut realms = state.realms();
     let realm = find_realm_mut(&mut realms, &realm_name)?;
-    if realm.user_by_username(&username).is_some() {
+    if realm.user_by_username(&username).is_some() || is_reserved_username(&username) {
         return Err(conflict("User exists with same username"));
     }
     if let Some(email) = rep.email.as_deref().filter(|e| !e.is_empty()) {

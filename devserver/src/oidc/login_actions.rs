@@ -14,7 +14,7 @@ use super::authorize::{
 use super::{new_user_session, sso_session, Sso, AUTH_SESSION_COOKIE};
 use crate::events::EventBuilder;
 use crate::http::{html, realm_not_found, RequestInfo};
-use crate::model::{Password, Realm, User};
+use crate::model::{is_reserved_username, Password, Realm, User};
 use crate::pages;
 use crate::sessions::AuthSession;
 use crate::state::{AppState, Shared};
@@ -280,38 +280,44 @@ pub async fn show_registration(
     ))
 }
 
-fn registration_error(realm: &Realm, form: &[(String, String)]) -> Option<&'static str> {
+/// What is wrong with a registration form: the event's error code and the message to show.
+fn registration_error(
+    realm: &Realm,
+    form: &[(String, String)],
+) -> Option<(&'static str, &'static str)> {
+    let invalid = |message| Some(("invalid_registration", message));
     let username = field(form, "username").trim();
     let email = field(form, "email").trim();
     if field(form, "firstName").trim().is_empty() {
-        return Some("Please specify first name.");
+        return invalid("Please specify first name.");
     }
     if field(form, "lastName").trim().is_empty() {
-        return Some("Please specify last name.");
+        return invalid("Please specify last name.");
     }
     if email.is_empty() {
-        return Some("Please specify email.");
+        return invalid("Please specify email.");
     }
     let valid_email = email.split_once('@').is_some_and(|(local, domain)| {
         !local.is_empty() && domain.contains('.') && !domain.ends_with('.')
     });
     if !valid_email {
-        return Some("Invalid email address.");
+        return invalid("Invalid email address.");
     }
     if username.is_empty() {
-        return Some("Please specify username.");
+        return invalid("Please specify username.");
     }
     if field(form, "password").is_empty() {
-        return Some("Please specify password.");
+        return invalid("Please specify password.");
     }
     if field(form, "password") != field(form, "password-confirm") {
-        return Some("Password confirmation doesn't match.");
+        return invalid("Password confirmation doesn't match.");
     }
-    if realm.user_by_username(username).is_some() {
-        return Some("Username already exists.");
+    // Names of service accounts count as taken, whether or not the client exists yet.
+    if realm.user_by_username(username).is_some() || is_reserved_username(username) {
+        return Some(("username_in_use", "Username already exists."));
     }
     if realm.user_by_email(email).is_some() {
-        return Some("Email already exists.");
+        return Some(("email_in_use", "Email already exists."));
     }
     None
 }
@@ -337,13 +343,13 @@ pub async fn register(
         field(&form, "email"),
         field(&form, "username"),
     ];
-    if let Some(message) = registration_error(realm, &form) {
+    if let Some((error, message)) = registration_error(realm, &form) {
         state.emit(
             EventBuilder::new("REGISTER", &realm.id, &realm.name, &info.ip)
                 .client(&request.client_id)
                 .detail("username", field(&form, "username"))
                 .detail("email", field(&form, "email"))
-                .error("invalid_registration"),
+                .error(error),
         );
         return Ok(registration_page(
             realm,
