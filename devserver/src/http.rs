@@ -186,13 +186,57 @@ pub fn no_store(response: &mut Response) {
     headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
 }
 
+/// A page of devserver's own (login, errors, logout, account): framable by its own origin only.
 pub fn html(status: StatusCode, body: String) -> Response {
     let mut response = (status, Html(body)).into_response();
     response.headers_mut().insert(
         header::CACHE_CONTROL,
         HeaderValue::from_static("no-store, must-revalidate, max-age=0"),
     );
+    browser_security_headers(&mut response, Framing::SameOrigin);
     response
+}
+
+/// Which sites may show a page in a frame.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Framing {
+    /// Only pages of the same origin (clickjacking protection for forms).
+    SameOrigin,
+    /// Any site: the pages that adapters embed in hidden iframes.
+    AnySite,
+}
+
+/// The browser security headers of Keycloak's realm defaults (`browserSecurityHeaders`), as it
+/// sends them on HTML pages. For iframe pages Keycloak drops `X-Frame-Options` and the default
+/// `frame-ancestors`. `Strict-Transport-Security` is left out: devserver speaks plain HTTP.
+pub fn browser_security_headers(response: &mut Response, framing: Framing) {
+    let headers = response.headers_mut();
+    let policy = match framing {
+        Framing::SameOrigin => {
+            headers.insert(
+                header::X_FRAME_OPTIONS,
+                HeaderValue::from_static("SAMEORIGIN"),
+            );
+            "frame-src 'self'; frame-ancestors 'self'; object-src 'none';"
+        }
+        Framing::AnySite => "frame-src 'self'; object-src 'none';",
+    };
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(policy),
+    );
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    headers.insert(
+        HeaderName::from_static("x-robots-tag"),
+        HeaderValue::from_static("none"),
+    );
 }
 
 pub fn redirect(location: &str) -> Response {

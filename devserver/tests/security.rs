@@ -221,3 +221,65 @@ async fn service_account_usernames_are_reserved() {
     assert_eq!(ok.status(), 302);
     assert!(user_exists(&env, "eve").await);
 }
+
+fn header<'a>(response: &'a reqwest::Response, name: &str) -> Option<&'a str> {
+    response
+        .headers()
+        .get(name)
+        .map(|value| value.to_str().unwrap())
+}
+
+#[tokio::test]
+async fn pages_may_be_framed_by_their_own_origin_only_except_the_iframes() {
+    let env = start_hostile().await;
+    let mut browser = Browser::new();
+    let login_page = browser.get(&wild_url(&env, WILD_CALLBACK, &[])).await;
+    let error_page = browser
+        .get(&wild_url(&env, "http://evil.example/", &[]))
+        .await;
+    assert_eq!(error_page.status(), 400);
+    let logout_page = browser.get(&env.oidc(REALM, "logout")).await;
+    for (name, page) in [
+        ("login", &login_page),
+        ("error", &error_page),
+        ("logout confirmation", &logout_page),
+    ] {
+        assert_eq!(
+            header(page, "x-frame-options"),
+            Some("SAMEORIGIN"),
+            "{name}"
+        );
+        assert_eq!(
+            header(page, "content-security-policy"),
+            Some("frame-src 'self'; frame-ancestors 'self'; object-src 'none';"),
+            "{name}"
+        );
+        assert_eq!(
+            header(page, "x-content-type-options"),
+            Some("nosniff"),
+            "{name}"
+        );
+        assert_eq!(
+            header(page, "referrer-policy"),
+            Some("no-referrer"),
+            "{name}"
+        );
+        assert_eq!(header(page, "x-robots-tag"), Some("none"), "{name}");
+    }
+
+    for endpoint in [
+        "login-status-iframe.html",
+        "3p-cookies/step1.html",
+        "3p-cookies/step2.html",
+    ] {
+        let page = env.get(&env.oidc(REALM, endpoint)).await;
+        assert_eq!(page.status(), 200, "{endpoint}");
+        assert_eq!(header(&page, "x-frame-options"), None, "{endpoint}");
+        assert_eq!(
+            header(&page, "content-security-policy"),
+            Some("frame-src 'self'; object-src 'none';"),
+            "{endpoint}: any site may frame it"
+        );
+        assert_eq!(header(&page, "x-content-type-options"), Some("nosniff"));
+    }
+}

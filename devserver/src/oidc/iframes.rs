@@ -6,7 +6,7 @@ use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 
-use crate::http::{realm_not_found, RequestInfo};
+use crate::http::{browser_security_headers, realm_not_found, Framing, RequestInfo};
 use crate::pages;
 use crate::state::Shared;
 use crate::util::{form_decode, origin_of, pair_value};
@@ -14,6 +14,7 @@ use crate::util::{form_decode, origin_of, pair_value};
 /// An iframe page: framable from anywhere, never cached, with Keycloak's P3P header.
 fn iframe_page(body: &'static str) -> Response {
     let mut response = (StatusCode::OK, body).into_response();
+    browser_security_headers(&mut response, Framing::AnySite);
     let headers = response.headers_mut();
     headers.insert(
         CONTENT_TYPE,
