@@ -23,6 +23,7 @@ pub mod log;
 pub mod model;
 pub mod oidc;
 pub mod pages;
+pub mod redirect_uri;
 pub mod representations;
 pub mod server;
 pub mod sessions;

@@ -130,34 +130,12 @@ impl Client {
         }
     }
 
-    /// Keycloak's redirect URI rule: exact match, or a prefix match for patterns ending in `*`
-    /// (query ignored then), `*` alone matches anything, and relative patterns resolve against
-    /// the root URL (or the server's own origin). Returns the accepted URI.
+    /// Keycloak's redirect URI rule (see [`crate::redirect_uri`]), with relative patterns and
+    /// URIs resolved against the root URL (or the server's own origin). Returns the accepted URI.
     pub fn verify_redirect_uri(&self, redirect_uri: &str, server_origin: &str) -> Option<String> {
         let redirect = lower_case_host(redirect_uri);
         let patterns = self.resolved_redirect_patterns(server_origin);
-        let matched = patterns.iter().any(|pattern| {
-            if pattern == "*" {
-                return true;
-            }
-            if let Some(prefix) = pattern.strip_suffix('*') {
-                if pattern.contains('?') {
-                    return *pattern == redirect;
-                }
-                let without_query = redirect.split('?').next().unwrap_or_default();
-                if without_query.starts_with(prefix) {
-                    return true;
-                }
-                let trimmed = if prefix.len() > 1 {
-                    prefix.strip_suffix('/').unwrap_or(prefix)
-                } else {
-                    prefix
-                };
-                return trimmed == without_query;
-            }
-            *pattern == redirect
-        });
-        if !matched {
+        if !crate::redirect_uri::is_allowed(&patterns, &redirect) {
             return None;
         }
         if redirect.starts_with('/') {

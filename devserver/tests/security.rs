@@ -283,3 +283,94 @@ async fn pages_may_be_framed_by_their_own_origin_only_except_the_iframes() {
         assert_eq!(header(&page, "x-content-type-options"), Some("nosniff"));
     }
 }
+
+#[tokio::test]
+async fn wildcard_redirect_uris_do_not_escape_their_path() {
+    let env = start_hostile().await;
+    for escaping in [
+        "http://localhost:3002/app/../admin",
+        "http://localhost:3002/app/..",
+        "http://localhost:3002/app/%2e%2E/admin",
+        "http://localhost:3002/app/..%2Fadmin",
+        "http://localhost:3002/app/sub/..%5cadmin",
+        "http://localhost:3002/app/\\..\\admin",
+        "http://localhost:3002/app/with space",
+    ] {
+        let page = env.get(&wild_url(&env, escaping, &[])).await;
+        assert_eq!(page.status(), 400, "{escaping}");
+        assert!(page
+            .text()
+            .await
+            .unwrap()
+            .contains("Invalid parameter: redirect_uri"));
+    }
+    for inside in [
+        "http://localhost:3002/app/sub/page?x=1",
+        "http://localhost:3002/app/..hidden/file",
+        "http://localhost:3002/app/a/./b",
+        "http://localhost:3002/app",
+    ] {
+        let page = env.get(&wild_url(&env, inside, &[])).await;
+        assert_eq!(page.status(), 200, "{inside}");
+    }
+}
+
+#[tokio::test]
+async fn a_catch_all_redirect_pattern_accepts_web_uris_only() {
+    let env = start_hostile().await;
+    let any_url = |redirect_uri: &str, mode: &str| {
+        auth_url(
+            &env,
+            REALM,
+            &[
+                ("client_id", "any-app"),
+                ("redirect_uri", redirect_uri),
+                ("response_type", "code"),
+                ("response_mode", mode),
+            ],
+        )
+    };
+    for script in [
+        "javascript:alert(document.domain)",
+        "JavaScript:alert(1)//http://localhost/",
+        "data:text/html,<script>alert(1)</script>",
+        "vbscript:msgbox(1)",
+    ] {
+        for mode in ["form_post", "query"] {
+            let page = env.get(&any_url(script, mode)).await;
+            assert_eq!(page.status(), 400, "{script} with {mode}");
+            let html = page.text().await.unwrap();
+            assert!(html.contains("Invalid parameter: redirect_uri"), "{html}");
+        }
+    }
+    let web = env
+        .get(&any_url("https://app.example/callback", "form_post"))
+        .await;
+    assert_eq!(web.status(), 200);
+
+    // A custom scheme is fine when the pattern names it.
+    let native = auth_url(
+        &env,
+        REALM,
+        &[
+            ("client_id", "native-app"),
+            ("redirect_uri", "com.example.app:/callback?x=1"),
+            ("response_type", "code"),
+        ],
+    );
+    assert_eq!(env.get(&native).await.status(), 200);
+
+    // The same rule guards where a logout may send the browser.
+    let logout = env
+        .get(&format!(
+            "{}?client_id=any-app&post_logout_redirect_uri=javascript%3Aalert(1)",
+            env.oidc(REALM, "logout")
+        ))
+        .await;
+    assert_eq!(logout.status(), 400);
+    assert!(logout
+        .text()
+        .await
+        .unwrap()
+        .contains("Invalid redirect uri"));
+}
