@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use sha2::{Digest, Sha256};
 
-use crate::sessions::{AuthCode, AuthSession, UserSession};
+use crate::sessions::{AuthCode, AuthSession, PendingLogouts, UserSession};
 use crate::util::{origin_of, random_token, same, uuid};
 
 /// Client scopes Keycloak assigns to a new OIDC client by default, and the optional ones.
@@ -370,8 +370,8 @@ pub struct Realm {
     pub sessions: HashMap<String, UserSession>,
     pub codes: HashMap<String, AuthCode>,
     pub auth_sessions: HashMap<String, AuthSession>,
-    /// Logouts waiting for the user's confirmation: code → (post-logout redirect, state).
-    pub pending_logouts: HashMap<String, (Option<String>, Option<String>)>,
+    /// Logouts waiting for the user's confirmation.
+    pub pending_logouts: PendingLogouts,
     /// `jti`s of revoked access tokens.
     pub revoked: BTreeSet<String>,
     /// Tokens issued before this time (seconds) are rejected: Keycloak's not-before policy.

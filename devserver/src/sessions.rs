@@ -1,7 +1,7 @@
 //! Server-side state of a login: pending authorization requests (Keycloak's authentication
 //! sessions), issued authorization codes, and SSO user sessions with their client sessions.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use crate::model::RealmSettings;
 
@@ -107,6 +107,69 @@ pub struct UserSession {
     pub transient: bool,
 }
 
+/// A logout waiting for the user's confirmation.
+#[derive(Clone, Debug)]
+pub struct PendingLogout {
+    pub created: u64,
+    /// Where to send the browser afterwards (already checked against the client).
+    pub redirect_uri: Option<String>,
+    pub state: Option<String>,
+    /// The session an `id_token_hint` named when it was not the browser's own: the one that the
+    /// confirmed logout ends.
+    pub hinted_session: Option<String>,
+}
+
+/// How long a logout confirmation can be answered: Keycloak's default lifespan of user actions
+/// (`accessCodeLifespanUserAction`).
+pub const LOGOUT_CONFIRMATION_LIFESPAN: u64 = 300;
+
+/// At most this many confirmations wait per realm; a new one pushes out the oldest.
+pub const MAX_PENDING_LOGOUTS: usize = 1000;
+
+/// Logout confirmations by their one-time code, bounded in age and number.
+#[derive(Debug, Default)]
+pub struct PendingLogouts {
+    /// code → (insertion number, logout)
+    by_code: HashMap<String, (u64, PendingLogout)>,
+    inserted: u64,
+}
+
+impl PendingLogouts {
+    pub fn insert(&mut self, code: String, logout: PendingLogout, now: u64) {
+        self.by_code
+            .retain(|_, (_, l)| now < l.created + LOGOUT_CONFIRMATION_LIFESPAN);
+        while self.by_code.len() >= MAX_PENDING_LOGOUTS {
+            let oldest = self
+                .by_code
+                .iter()
+                .min_by_key(|(_, (number, _))| *number)
+                .map(|(code, _)| code.clone());
+            match oldest {
+                Some(code) => self.by_code.remove(&code),
+                None => break,
+            };
+        }
+        self.inserted += 1;
+        self.by_code.insert(code, (self.inserted, logout));
+    }
+
+    /// The logout of this code, once, if it has not expired.
+    pub fn take(&mut self, code: &str, now: u64) -> Option<PendingLogout> {
+        self.by_code
+            .remove(code)
+            .map(|(_, logout)| logout)
+            .filter(|l| now < l.created + LOGOUT_CONFIRMATION_LIFESPAN)
+    }
+
+    pub fn len(&self) -> usize {
+        self.by_code.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.by_code.is_empty()
+    }
+}
+
 /// Keycloak lets an idle session live this much longer than its idle timeout, for clock skew.
 const IDLE_GRACE_SECONDS: u64 = 120;
 
@@ -155,6 +218,44 @@ mod tests {
         assert!(!s.is_active(1000, &settings));
         assert_eq!(s.refresh_expiry(950, &settings), 1000);
         assert_eq!(s.refresh_expiry(10, &settings), 110);
+    }
+
+    fn logout(created: u64) -> PendingLogout {
+        PendingLogout {
+            created,
+            redirect_uri: None,
+            state: None,
+            hinted_session: None,
+        }
+    }
+
+    #[test]
+    fn logout_confirmations_expire() {
+        let mut pending = PendingLogouts::default();
+        pending.insert("a".into(), logout(100), 100);
+        pending.insert("b".into(), logout(100), 100);
+        assert!(pending.take("a", 399).is_some());
+        assert!(pending.take("a", 399).is_none(), "a code works once");
+        assert!(pending.take("b", 400).is_none());
+        pending.insert("c".into(), logout(500), 500);
+        pending.insert("d".into(), logout(900), 900);
+        assert_eq!(pending.len(), 1, "expired ones are dropped on insert");
+    }
+
+    #[test]
+    fn logout_confirmations_are_capped_oldest_first() {
+        let mut pending = PendingLogouts::default();
+        for n in 0..MAX_PENDING_LOGOUTS + 5 {
+            pending.insert(format!("code-{n}"), logout(7), 7);
+        }
+        assert_eq!(pending.len(), MAX_PENDING_LOGOUTS);
+        for n in 0..5 {
+            assert!(pending.take(&format!("code-{n}"), 7).is_none(), "{n}");
+        }
+        assert!(pending.take("code-5", 7).is_some());
+        assert!(pending
+            .take(&format!("code-{}", MAX_PENDING_LOGOUTS + 4), 7)
+            .is_some());
     }
 
     #[test]

@@ -374,3 +374,74 @@ async fn a_catch_all_redirect_pattern_accepts_web_uris_only() {
         .unwrap()
         .contains("Invalid redirect uri"));
 }
+
+#[tokio::test]
+async fn an_id_token_hint_of_another_session_asks_before_logging_out() {
+    let env = start_hostile().await;
+    let mut victim = Browser::new();
+    sign_in(&env, &mut victim, "victor").await;
+    let foreign = sign_in(&env, &mut Browser::new(), "mallory").await;
+    let hint = foreign["id_token"].as_str().unwrap();
+
+    let asked = victim
+        .post_form(&env.oidc(REALM, "logout"), &[("id_token_hint", hint)])
+        .await;
+    assert_eq!(asked.status(), 200);
+    let html = asked.text().await.unwrap();
+    assert!(html.contains("id=\"kc-logout\""), "{html}");
+    assert!(victim.cookies.contains_key("KEYCLOAK_IDENTITY"));
+    assert_eq!(sessions_of(&env, "victor").await.len(), 1);
+    assert_eq!(sessions_of(&env, "mallory").await.len(), 1);
+    let sso = victim.get(&wild_url(&env, WILD_CALLBACK, &[])).await;
+    assert_eq!(sso.status(), 302, "the browser's session still signs in");
+
+    // Confirmed, the logout ends the session the hint names.
+    let code_at = html.find("name=\"session_code\" value=\"").unwrap() + 27;
+    let code = &html[code_at..code_at + html[code_at..].find('"').unwrap()];
+    let done = victim
+        .post_form(
+            &format!("{}/logout-confirm", env.oidc(REALM, "logout")),
+            &[("session_code", code)],
+        )
+        .await;
+    assert_eq!(done.status(), 200);
+    assert!(sessions_of(&env, "mallory").await.is_empty());
+
+    // The browser's own hint still logs out at once.
+    let mut own = Browser::new();
+    let tokens = sign_in(&env, &mut own, "victor").await;
+    let out = own
+        .post_form(
+            &env.oidc(REALM, "logout"),
+            &[("id_token_hint", tokens["id_token"].as_str().unwrap())],
+        )
+        .await;
+    assert_eq!(out.status(), 200);
+    assert!(!out.text().await.unwrap().contains("id=\"kc-logout\""));
+    assert!(!own.cookies.contains_key("KEYCLOAK_IDENTITY"));
+}
+
+#[tokio::test]
+async fn a_logout_confirmation_expires() {
+    let env = start_hostile().await;
+    let mut browser = Browser::new();
+    sign_in(&env, &mut browser, "victor").await;
+    let page = browser.get(&env.oidc(REALM, "logout")).await;
+    let html = page.text().await.unwrap();
+    let code_at = html.find("name=\"session_code\" value=\"").unwrap() + 27;
+    let code = &html[code_at..code_at + html[code_at..].find('"').unwrap()];
+    env.server.state.set_clock_offset(301);
+    let late = browser
+        .post_form(
+            &format!("{}/logout-confirm", env.oidc(REALM, "logout")),
+            &[("session_code", code)],
+        )
+        .await;
+    assert_eq!(late.status(), 400);
+    assert!(late.text().await.unwrap().contains("Logout failed"));
+    assert_eq!(
+        sessions_of(&env, "victor").await.len(),
+        1,
+        "an expired confirmation ends nothing"
+    );
+}

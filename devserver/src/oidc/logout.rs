@@ -13,6 +13,7 @@ use crate::events::EventBuilder;
 use crate::http::{add_header, html, param, realm_not_found, redirect, RequestInfo};
 use crate::model::Realm;
 use crate::pages;
+use crate::sessions::PendingLogout;
 use crate::state::Shared;
 use crate::util::{append_query, form_decode, form_encode, random_token};
 
@@ -184,12 +185,23 @@ async fn logout(
         _ => None,
     };
     drop(keys);
-    if hint.is_none() {
+    // A hint for another session than the browser's (another user's ID token, say) is no proof
+    // that this browser's user wants to log out.
+    let foreign_hint =
+        cookie_session.is_some() && hint_session.is_some() && hint_session != cookie_session;
+    if hint.is_none() || foreign_hint {
         // No proof the user wants this: Keycloak asks.
         let code = random_token(16);
-        realm
-            .pending_logouts
-            .insert(code.clone(), (redirect_uri, state_param));
+        realm.pending_logouts.insert(
+            code.clone(),
+            PendingLogout {
+                created: now,
+                redirect_uri,
+                state: state_param,
+                hinted_session: hint_session,
+            },
+            now,
+        );
         let action = format!(
             "/realms/{}/protocol/openid-connect/logout/logout-confirm",
             realm.name
@@ -226,7 +238,7 @@ pub async fn logout_confirm(
         return realm_not_found();
     };
     let code = param(&form, "session_code").unwrap_or_default();
-    let Some((redirect_uri, state_param)) = realm.pending_logouts.remove(&code) else {
+    let Some(pending) = realm.pending_logouts.take(&code, now) else {
         return error_page(realm, StatusCode::BAD_REQUEST, "Logout failed");
     };
     let keys = state.keys();
@@ -235,13 +247,24 @@ pub async fn logout_confirm(
         _ => None,
     };
     drop(keys);
-    if let Some(sid) = cookie_session {
-        end_session(&state, realm, &sid, &info, None, redirect_uri.as_deref());
+    // As Keycloak: the session the hint named if it still lives, else the browser's.
+    let hinted = pending
+        .hinted_session
+        .filter(|sid| realm.sessions.contains_key(sid));
+    if let Some(sid) = hinted.or(cookie_session) {
+        end_session(
+            &state,
+            realm,
+            &sid,
+            &info,
+            None,
+            pending.redirect_uri.as_deref(),
+        );
     }
     finish(
         realm,
         &info,
-        redirect_uri.as_deref(),
-        state_param.as_deref(),
+        pending.redirect_uri.as_deref(),
+        pending.state.as_deref(),
     )
 }
