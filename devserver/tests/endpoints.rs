@@ -270,8 +270,7 @@ async fn logout_validates_its_parameters() {
     assert_eq!(confirm.status(), 200);
     let html = confirm.text().await.unwrap();
     assert!(html.contains("id=\"kc-logout\""));
-    let code_at = html.find("name=\"session_code\" value=\"").unwrap() + 27;
-    let code = &html[code_at..code_at + html[code_at..].find('"').unwrap()];
+    let code = &logout_session_code(&html);
     assert!(
         browser.cookies.contains_key("KEYCLOAK_IDENTITY"),
         "nothing happened yet"

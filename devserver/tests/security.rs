@@ -375,6 +375,16 @@ async fn a_catch_all_redirect_pattern_accepts_web_uris_only() {
         .contains("Invalid redirect uri"));
 }
 
+/// Presses "Logout" on a logout confirmation page.
+async fn confirm_logout(env: &Env, browser: &mut Browser, page: &str) -> reqwest::Response {
+    browser
+        .post_form(
+            &format!("{}/logout-confirm", env.oidc(REALM, "logout")),
+            &[("session_code", &logout_session_code(page))],
+        )
+        .await
+}
+
 #[tokio::test]
 async fn an_id_token_hint_of_another_session_asks_before_logging_out() {
     let env = start_hostile().await;
@@ -396,14 +406,7 @@ async fn an_id_token_hint_of_another_session_asks_before_logging_out() {
     assert_eq!(sso.status(), 302, "the browser's session still signs in");
 
     // Confirmed, the logout ends the session the hint names.
-    let code_at = html.find("name=\"session_code\" value=\"").unwrap() + 27;
-    let code = &html[code_at..code_at + html[code_at..].find('"').unwrap()];
-    let done = victim
-        .post_form(
-            &format!("{}/logout-confirm", env.oidc(REALM, "logout")),
-            &[("session_code", code)],
-        )
-        .await;
+    let done = confirm_logout(&env, &mut victim, &html).await;
     assert_eq!(done.status(), 200);
     assert!(sessions_of(&env, "mallory").await.is_empty());
 
@@ -428,15 +431,8 @@ async fn a_logout_confirmation_expires() {
     sign_in(&env, &mut browser, "victor").await;
     let page = browser.get(&env.oidc(REALM, "logout")).await;
     let html = page.text().await.unwrap();
-    let code_at = html.find("name=\"session_code\" value=\"").unwrap() + 27;
-    let code = &html[code_at..code_at + html[code_at..].find('"').unwrap()];
     env.server.state.set_clock_offset(301);
-    let late = browser
-        .post_form(
-            &format!("{}/logout-confirm", env.oidc(REALM, "logout")),
-            &[("session_code", code)],
-        )
-        .await;
+    let late = confirm_logout(&env, &mut browser, &html).await;
     assert_eq!(late.status(), 400);
     assert!(late.text().await.unwrap().contains("Logout failed"));
     assert_eq!(

@@ -342,6 +342,17 @@ pub fn form_action(html: &str, form_id: &str) -> String {
     html[start..end].replace("&amp;", "&")
 }
 
+/// The one-time code of a logout confirmation page.
+pub fn logout_session_code(html: &str) -> String {
+    let marker = "name=\"session_code\" value=\"";
+    let start = html
+        .find(marker)
+        .unwrap_or_else(|| panic!("no logout confirmation in page: {html}"))
+        + marker.len();
+    let end = start + html[start..].find('"').unwrap();
+    html[start..end].to_string()
+}
+
 pub fn jwt_claims(token: &str) -> Value {
     let payload = token.split('.').nth(1).unwrap();
     serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap()
