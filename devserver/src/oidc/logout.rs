@@ -184,8 +184,11 @@ async fn logout(
         _ => None,
     };
     drop(keys);
-    if hint.is_none() {
-        // No proof the user wants this: Keycloak asks.
+    let always_confirm = state
+        .confirm_logouts
+        .load(std::sync::atomic::Ordering::Relaxed);
+    if hint.is_none() || always_confirm {
+        // No proof the user wants this: Keycloak asks (and some providers always do).
         let code = random_token(16);
         realm
             .pending_logouts
