@@ -360,6 +360,11 @@ export declare class Keycloak {
   refreshTokenParsed?: KeycloakTokenParsed
   idToken?: string
   idTokenParsed?: KeycloakTokenParsed
+  /**
+   * Seconds the client clock is behind the server's (null until known). Measured at each token
+   * response; the application may assign it at any time, and every later isTokenExpired(),
+   * updateToken() and the onTokenExpired timer use the new value.
+   */
   timeSkew: number | null
   didInitialize: boolean
   loginRequired: boolean

@@ -34,7 +34,10 @@ impl Engine {
         self.publish_options(&options);
         {
             let mut state = self.state.borrow_mut();
-            state.tokens.time_skew = options.time_skew;
+            // Without the option, a skew the application assigned before init() stays.
+            if options.time_skew.is_some() {
+                state.tokens.assign_time_skew(options.time_skew);
+            }
             state.init = options;
             state.adapter = adapter;
         }
@@ -54,9 +57,6 @@ impl Engine {
         host.set("responseMode", &o.response_mode.as_str().into());
         host.set("flow", &o.flow.as_str().into());
         host.set("responseType", &o.flow.response_type().into());
-        if let Some(skew) = o.time_skew {
-            host.set("timeSkew", &skew.into());
-        }
         if let Some(uri) = &o.redirect_uri {
             host.set("redirectUri", &uri.into());
         }
