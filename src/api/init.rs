@@ -221,15 +221,18 @@ impl Engine {
             self.host
                 .fire("onActionUpdate", &[JsValue::from_str(status), action]);
         }
-        let (flow, issuer, use_nonce) = {
+        let (flow, issuer, issuer_required, use_nonce) = {
             let state = self.state.borrow();
-            let issuer = match &state.phase {
-                Phase::Ready(config) => config.endpoints.issuer().map(str::to_owned),
-                Phase::Configuring(_) => None,
+            let (issuer, required) = match &state.phase {
+                Phase::Ready(config) => (
+                    config.endpoints.issuer().map(str::to_owned),
+                    config.endpoints.issuer_required(),
+                ),
+                Phase::Configuring(_) => (None, false),
             };
-            (state.init.flow, issuer, state.init.use_nonce)
+            (state.init.flow, issuer, required, state.init.use_nonce)
         };
-        match callback::plan_callback(&params, &record, flow, issuer.as_deref()) {
+        match callback::plan_callback(&params, &record, flow, issuer.as_deref(), issuer_required) {
             CallbackAction::Unauthenticated => Ok(()),
             CallbackAction::LoginAgain(options) => {
                 self.login(options, JsValue::UNDEFINED).await?;
