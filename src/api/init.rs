@@ -17,7 +17,7 @@ use super::state::{now_ms, Engine, Phase};
 use crate::core::callback::{self, CallbackAction, CallbackParams, CallbackRecord};
 use crate::core::options::{Flow, InitOptions, OnLoad};
 use crate::core::token::{authorization_code_body, parse_token_response};
-use crate::core::urls::init_login_options;
+use crate::core::urls::{init_login_options, login_after_failed_exchange};
 use crate::web::navigation;
 
 impl Engine {
@@ -258,7 +258,12 @@ impl Engine {
                 if let Some(code) = code {
                     let exchanged = self.exchange_code(&code, &record, started, use_nonce).await;
                     if let Err(error) = exchanged {
-                        self.host.fire("onAuthError", &[]);
+                        self.host.fire("onAuthError", core::slice::from_ref(&error));
+                        let again = login_after_failed_exchange(&self.state.borrow().init);
+                        if let Some(options) = again {
+                            self.login(options, JsValue::UNDEFINED).await?;
+                            return pending().await;
+                        }
                         return Err(error);
                     }
                     if flow == Flow::Standard {
