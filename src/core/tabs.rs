@@ -369,5 +369,6 @@ mod tests {
             channel_name("http://kc/realms/d/protocol/openid-connect/token", "app"),
             "keycloak-wasm http://kc/realms/d/protocol/openid-connect/token app"
         );
+        assert_eq!(logout_marker_key("n"), "kc-logout n");
     }
 }

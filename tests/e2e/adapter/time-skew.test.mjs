@@ -4,17 +4,9 @@
 import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { scenarioAdapters, useWorld, newPage, loginRequired, call, waitForEvent } from '../scenarios/setup.mjs'
+import { countRefreshes } from './setup.mjs'
 
 const world = useWorld()
-
-/** Counts the refresh requests the page sends. */
-function countRefreshes (page) {
-  const seen = []
-  page.on('request', (r) => {
-    if (r.url().endsWith('/protocol/openid-connect/token') && (r.postData() ?? '').includes('grant_type=refresh_token')) seen.push(r)
-  })
-  return seen
-}
 
 /** The access token's lifetime in seconds. */
 const lifespan = (page) => page.evaluate(() => window.kc.tokenParsed.exp - window.kc.tokenParsed.iat)
