@@ -131,7 +131,8 @@ fn id_token_fits(id_token: &ParsedToken, access: &ParsedToken, client_id: &str) 
 }
 
 /// Whether this tab takes the tokens another tab shared (`theirs`). They must be of this tab's
-/// login: the same issuer, user, client (`azp`, which must be `client_id`) and session; the
+/// login: the same issuer, user, client (`azp`, which must be `client_id` when the provider
+/// writes it) and session; the
 /// access token still valid (by this tab's time skew); the refresh token of the same user and
 /// session, another one than its own and issued no earlier; an ID token, if any, of the same
 /// user and issuer, for this client.
@@ -142,10 +143,15 @@ pub fn should_adopt(ours: &TokenSet, theirs: &TokenSet, client_id: &str, now_ms:
     let (Some(access), Some(refresh)) = (&theirs.token, &theirs.refresh_token) else {
         return false;
     };
-    let same_login = ["iss", "sub", "azp", "sid"]
+    // A provider that writes no `azp` into its access tokens leaves nothing to compare; where
+    // there is one, both must have it and it must be this client.
+    let azp = access.claims().get_str("azp");
+    let same_client =
+        azp == own_access.claims().get_str("azp") && azp.is_none_or(|azp| azp == client_id);
+    let same_login = ["iss", "sub", "sid"]
         .iter()
         .all(|claim| same_claim(own_access, access, claim))
-        && access.claims().get_str("azp") == Some(client_id)
+        && same_client
         && ["sub", "sid"]
             .iter()
             .all(|claim| same_claim(access, refresh, claim));
@@ -324,6 +330,19 @@ mod tests {
             let theirs = newer(&|c| c.replace(from, to));
             assert!(!should_adopt_now(&ours, &theirs), "{what}");
         }
+        // A provider without `azp` in its access tokens: both lack it, the rest decides.
+        let no_azp =
+            |sid, iat, jti| tokens_with(sid, iat, jti, |c| c.replace(r#""azp":"app","#, ""), None);
+        let ours_without = no_azp(Some("s1"), Some(100), "a");
+        assert!(should_adopt_now(
+            &ours_without,
+            &no_azp(Some("s1"), Some(160), "b")
+        ));
+        assert!(!should_adopt_now(&ours_without, &newer(&|c| c.to_owned())));
+        assert!(!should_adopt_now(
+            &ours,
+            &no_azp(Some("s1"), Some(160), "b")
+        ));
         // Our own login is of another client than the one configured: nothing is adopted.
         assert!(!should_adopt(
             &ours,
