@@ -39,6 +39,23 @@ for (const adapter of scenarioAdapters()) {
       await page.context().close()
     })
 
+    test('a timeSkew assigned before init() stays unless init() is given one', async () => {
+      const page = await newPage(world)
+      await page.goto(world.app.appUrl(adapter, '/blank'))
+      await page.waitForFunction(() => window.harnessReady === true)
+      const skews = await page.evaluate(async (config) => {
+        const kept = new window.Keycloak(config)
+        kept.timeSkew = -5
+        await kept.init({ checkLoginIframe: false })
+        const given = new window.Keycloak(config)
+        given.timeSkew = -5
+        await given.init({ checkLoginIframe: false, timeSkew: 3 })
+        return [kept.timeSkew, given.timeSkew, new window.Keycloak(config).timeSkew]
+      }, world.config)
+      assert.deepEqual(skews, [-5, 3, null])
+      await page.context().close()
+    })
+
     if (adapter === 'keycloak-wasm') {
       test('the onTokenExpired timer follows a timeSkew assigned after init()', async () => {
         const page = await newPage(world)
