@@ -303,7 +303,8 @@ export type KeycloakSocketCloseCode = 1000 | 1006 | 4000 | 4001 | 4401 | 4403 | 
  * A WebSocket that stays authenticated with the instance's tokens: `keycloak.socket(url, options)`.
  * It behaves like a `WebSocket` (`readyState`, `send`, `close`, `binaryType`, `protocol`, events
  * and `on*` handlers) and reconnects by itself: `open` fires for every connection, `close` only
- * once, when it closes for good; `statechange` tells everything in between.
+ * once, when it closes for good; `statechange` tells everything in between. A `ws:` URL of a
+ * host other than loopback gets one `console.warn`: the token would travel unencrypted.
  */
 export declare class KeycloakSocket extends EventTarget {
   private constructor ()
@@ -360,6 +361,11 @@ export declare class Keycloak {
   refreshTokenParsed?: KeycloakTokenParsed
   idToken?: string
   idTokenParsed?: KeycloakTokenParsed
+  /**
+   * Seconds the client clock is behind the server's (null until known). Measured at each token
+   * response; the application may assign it at any time, and every later isTokenExpired(),
+   * updateToken() and the onTokenExpired timer use the new value.
+   */
   timeSkew: number | null
   didInitialize: boolean
   loginRequired: boolean

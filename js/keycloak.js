@@ -127,6 +127,8 @@ const tabs = {
 export class Keycloak {
   #config
   #core
+  /** timeSkew as assigned before init(). */
+  #skew = null
 
   didInitialize = false
   authenticated = false
@@ -134,7 +136,6 @@ export class Keycloak {
   responseMode = 'fragment'
   responseType = 'code'
   flow = 'standard'
-  timeSkew = null
   silentCheckSsoFallback = true
   pkceMethod = 'S256'
   enableLogging = false
@@ -154,6 +155,13 @@ export class Keycloak {
       }
     }
     this.#config = config
+    // keycloak-js reads timeSkew whenever it needs it, and applications assign it; the engine
+    // holds it, so an assignment counts at once (also for the onTokenExpired timer).
+    Object.defineProperty(this, 'timeSkew', {
+      enumerable: true,
+      get: () => this.#core ? this.#core.timeSkew() ?? null : this.#skew,
+      set: (value) => { this.#skew = value; this.#core?.setTimeSkew(value) }
+    })
   }
 
   #c = () => this.#core ?? notInitialized()
@@ -170,6 +178,8 @@ export class Keycloak {
       throw new NetworkError('The keycloak-wasm WebAssembly module could not be loaded.', { code: 'network_error', cause })
     }
     const core = this.#core = new KeycloakCore(this.#config, this, makeError, tabs)
+    // A skew assigned before init() counts unless init() is given one.
+    if (this.#skew != null) core.setTimeSkew(this.#skew)
     const endpoint = (name) => () => core.endpoint(name)
     this.endpoints = {}
     for (const name of ['authorize', 'token', 'logout', 'checkSessionIframe', 'thirdPartyCookiesIframe', 'register', 'userinfo']) {

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -24,6 +24,9 @@ pub struct AppState {
     clock_offset: AtomicI64,
     /// Tells waiters (the hub's expiry timers) that the clock offset changed.
     clock_changes: tokio::sync::watch::Sender<i64>,
+    /// Ask the user to confirm every logout, even one with a valid `id_token_hint` (the
+    /// `logout-confirmation` knob), as providers that always confirm do.
+    pub confirm_logouts: AtomicBool,
     pub hub: Hub,
     pub www: Option<PathBuf>,
     pub pkg: Option<PathBuf>,
@@ -44,6 +47,7 @@ impl AppState {
             faults: Faults::default(),
             clock_offset: AtomicI64::new(0),
             clock_changes: tokio::sync::watch::channel(0).0,
+            confirm_logouts: AtomicBool::new(false),
             hub,
             www,
             pkg,

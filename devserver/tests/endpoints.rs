@@ -14,7 +14,7 @@ use common::*;
 use rsa::pkcs1v15::{Signature, VerifyingKey};
 use rsa::signature::Verifier;
 use rsa::{BigUint, RsaPublicKey};
-use serde_json::Value;
+use serde_json::{json, Value};
 
 #[tokio::test]
 async fn discovery_lists_keycloaks_endpoints() {
@@ -479,4 +479,74 @@ async fn storage_access_headers_are_ignored_like_keycloak() {
         assert!(response.headers().get("activate-storage-access").is_none());
         assert!(response.text().await.unwrap().contains("KEYCLOAK_SESSION"));
     }
+}
+
+#[tokio::test]
+async fn the_logout_confirmation_knob_makes_every_logout_ask() {
+    let env = start().await;
+    let admin = env.admin().await;
+    let set = admin
+        .send(
+            reqwest::Method::PUT,
+            "/admin/devserver/logout-confirmation",
+            Some(json!({ "always": true })),
+        )
+        .await;
+    assert_eq!(set.json::<Value>().await.unwrap()["always"], true);
+    let mut browser = Browser::new();
+    let (params, pkce) = demo_login(&mut browser, &env, "alice").await;
+    let tokens = demo_exchange(&env, &params["code"], &pkce).await;
+    let logout = env.oidc("demo", "logout");
+    let asked = browser
+        .post_form(
+            &logout,
+            &[
+                ("id_token_hint", tokens["id_token"].as_str().unwrap()),
+                ("post_logout_redirect_uri", "http://localhost:8080/bye"),
+            ],
+        )
+        .await;
+    assert_eq!(asked.status(), 200, "a valid hint is asked about too");
+    let html = asked.text().await.unwrap();
+    assert!(html.contains("id=\"kc-logout\""));
+    let refresh_token = tokens["refresh_token"].as_str().unwrap();
+    let pending = env.refresh("demo", "demo-app", refresh_token).await;
+    assert_eq!(pending.status(), 200, "the session lives until confirmed");
+    let refresh_token = pending.json::<Value>().await.unwrap()["refresh_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let code_at = html.find("name=\"session_code\" value=\"").unwrap() + 27;
+    let code = &html[code_at..code_at + html[code_at..].find('"').unwrap()];
+    let done = browser
+        .post_form(
+            &format!("{logout}/logout-confirm"),
+            &[("session_code", code), ("confirmLogout", "Logout")],
+        )
+        .await;
+    assert_eq!(location(&done), "http://localhost:8080/bye");
+    let ended = env.refresh("demo", "demo-app", &refresh_token).await;
+    assert_eq!(ended.status(), 400, "confirmed: the session is over");
+
+    let unset = admin
+        .send(
+            reqwest::Method::PUT,
+            "/admin/devserver/logout-confirmation",
+            Some(json!({ "always": false })),
+        )
+        .await;
+    assert_eq!(unset.json::<Value>().await.unwrap()["always"], false);
+    let (params, pkce) = demo_login(&mut browser, &env, "alice").await;
+    let tokens = demo_exchange(&env, &params["code"], &pkce).await;
+    let direct = browser
+        .post_form(
+            &logout,
+            &[("id_token_hint", tokens["id_token"].as_str().unwrap())],
+        )
+        .await;
+    assert_eq!(direct.status(), 200);
+    assert!(
+        !browser.cookies.contains_key("KEYCLOAK_IDENTITY"),
+        "with a hint, Keycloak's rule: no question"
+    );
 }

@@ -17,7 +17,7 @@ use super::state::{now_ms, Engine, Phase};
 use crate::core::callback::{self, CallbackAction, CallbackParams, CallbackRecord};
 use crate::core::options::{Flow, InitOptions, OnLoad};
 use crate::core::token::{authorization_code_body, parse_token_response};
-use crate::core::urls::init_login_options;
+use crate::core::urls::{init_login_options, login_after_failed_exchange};
 use crate::web::navigation;
 
 impl Engine {
@@ -34,7 +34,10 @@ impl Engine {
         self.publish_options(&options);
         {
             let mut state = self.state.borrow_mut();
-            state.tokens.time_skew = options.time_skew;
+            // Without the option, a skew the application assigned before init() stays.
+            if options.time_skew.is_some() {
+                state.tokens.assign_time_skew(options.time_skew);
+            }
             state.init = options;
             state.adapter = adapter;
         }
@@ -54,9 +57,6 @@ impl Engine {
         host.set("responseMode", &o.response_mode.as_str().into());
         host.set("flow", &o.flow.as_str().into());
         host.set("responseType", &o.flow.response_type().into());
-        if let Some(skew) = o.time_skew {
-            host.set("timeSkew", &skew.into());
-        }
         if let Some(uri) = &o.redirect_uri {
             host.set("redirectUri", &uri.into());
         }
@@ -221,15 +221,18 @@ impl Engine {
             self.host
                 .fire("onActionUpdate", &[JsValue::from_str(status), action]);
         }
-        let (flow, issuer, use_nonce) = {
+        let (flow, issuer, issuer_required, use_nonce) = {
             let state = self.state.borrow();
-            let issuer = match &state.phase {
-                Phase::Ready(config) => config.endpoints.issuer().map(str::to_owned),
-                Phase::Configuring(_) => None,
+            let (issuer, required) = match &state.phase {
+                Phase::Ready(config) => (
+                    config.endpoints.issuer().map(str::to_owned),
+                    config.endpoints.issuer_required(),
+                ),
+                Phase::Configuring(_) => (None, false),
             };
-            (state.init.flow, issuer, state.init.use_nonce)
+            (state.init.flow, issuer, required, state.init.use_nonce)
         };
-        match callback::plan_callback(&params, &record, flow, issuer.as_deref()) {
+        match callback::plan_callback(&params, &record, flow, issuer.as_deref(), issuer_required) {
             CallbackAction::Unauthenticated => Ok(()),
             CallbackAction::LoginAgain(options) => {
                 self.login(options, JsValue::UNDEFINED).await?;
@@ -255,7 +258,12 @@ impl Engine {
                 if let Some(code) = code {
                     let exchanged = self.exchange_code(&code, &record, started, use_nonce).await;
                     if let Err(error) = exchanged {
-                        self.host.fire("onAuthError", &[]);
+                        self.host.fire("onAuthError", core::slice::from_ref(&error));
+                        let again = login_after_failed_exchange(&self.state.borrow().init);
+                        if let Some(options) = again {
+                            self.login(options, JsValue::UNDEFINED).await?;
+                            return pending().await;
+                        }
                         return Err(error);
                     }
                     if flow == Flow::Standard {

@@ -138,6 +138,20 @@ impl KeycloakCore {
         Ok(self.engine.create_account_url(&options)?.into())
     }
 
+    /// The `timeSkew` property: seconds, or null.
+    #[wasm_bindgen(js_name = timeSkew)]
+    pub fn time_skew(&self) -> Option<f64> {
+        self.engine.time_skew()
+    }
+
+    /// The application assigned `timeSkew`; null and undefined mean unknown, anything else is
+    /// taken as a number, as keycloak-js's arithmetic takes it.
+    #[wasm_bindgen(js_name = setTimeSkew)]
+    pub fn set_time_skew(&self, value: JsValue) {
+        let skew = (!value.is_null() && !value.is_undefined()).then(|| value.unchecked_into_f64());
+        self.engine.set_time_skew(skew);
+    }
+
     #[wasm_bindgen(js_name = isTokenExpired)]
     pub fn is_token_expired(&self, min_validity: JsValue) -> Result<bool, JsValue> {
         self.engine.is_token_expired(&min_validity)

@@ -23,8 +23,8 @@ use crate::core::backoff::Backoff;
 use crate::core::error::{Error, ErrorCode};
 use crate::core::options::invalid;
 use crate::core::socket::{
-    advertised_ttl, code, fill_template, heartbeat, is_final, reauth_delay_ms, Beat, SocketOptions,
-    Strategy, AUTH_TEMPLATE, PING,
+    advertised_ttl, code, fill_template, heartbeat, is_final, plaintext_token_host,
+    plaintext_token_warning, reauth_delay_ms, Beat, SocketOptions, Strategy, AUTH_TEMPLATE, PING,
 };
 use crate::web::page::{self, Event, Listeners};
 use crate::web::socket::Socket as Connection;
@@ -136,6 +136,9 @@ impl Engine {
         emit: Function,
     ) -> Result<u32, Error> {
         let options = SocketOptions::from_value(&to_value(raw)?)?;
+        if let Some(host) = plaintext_token_host(&url) {
+            self.host.log(true, &plaintext_token_warning(host));
+        }
         let auth = message_option(raw, "authMessage")?;
         let reauth = match message_option(raw, "reauthMessage")? {
             v if v.is_undefined() || v.is_null() => auth.clone(),

@@ -143,11 +143,22 @@ impl Engine {
         if result.is_err() {
             state.tokens.clear();
         }
-        let delay = state.tokens.expiry_delay_ms(now_ms());
         drop(state);
         self.publish_tokens();
-        // The timer runs whatever onTokenExpired holds when it fires, so the callback works
-        // whenever the application assigns it. Beyond setTimeout's range it is not armed.
+        self.arm_expiry();
+        result
+    }
+
+    /// (Re-)arms the timer that fires `onTokenExpired` at the access token's expiry, as the
+    /// current time skew puts it. The timer runs whatever onTokenExpired holds when it fires, so
+    /// the callback works whenever the application assigns it. Beyond setTimeout's range it is
+    /// not armed.
+    fn arm_expiry(self: &Rc<Self>) {
+        let delay = {
+            let mut state = self.state.borrow_mut();
+            state.expiry = None;
+            state.tokens.expiry_delay_ms(now_ms())
+        };
         if let Some(delay) = delay.filter(|d| *d < MAX_DELAY_MS) {
             let engine: Weak<Engine> = Rc::downgrade(self);
             let timer = Timeout::new(delay, move || {
@@ -157,7 +168,18 @@ impl Engine {
             });
             self.state.borrow_mut().expiry = Some(timer);
         }
-        result
+    }
+
+    /// The `timeSkew` property, in seconds; None is `null`.
+    pub fn time_skew(&self) -> Option<f64> {
+        self.state.borrow().tokens.time_skew
+    }
+
+    /// The application assigned `timeSkew`: every later computation uses it, and the expiry
+    /// timer is set again by it.
+    pub fn set_time_skew(self: &Rc<Self>, time_skew: Option<f64>) {
+        self.state.borrow_mut().tokens.assign_time_skew(time_skew);
+        self.arm_expiry();
     }
 
     /// keycloak-js's `clearToken()`: drops the tokens; if there were any, `onAuthLogout`, and
@@ -211,10 +233,6 @@ impl Engine {
                 (
                     "authenticated",
                     Some(JsValue::from_bool(tokens.authenticated())),
-                ),
-                (
-                    "timeSkew",
-                    Some(tokens.time_skew.map_or(JsValue::NULL, JsValue::from_f64)),
                 ),
             ];
             (values, token_parsed)

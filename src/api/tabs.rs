@@ -8,12 +8,14 @@ use alloc::rc::Rc;
 use js_sys::{Function, Promise};
 use wasm_bindgen_futures::JsFuture;
 
+use super::state::now_ms;
 use super::state::Engine;
 use crate::core::tabs::{
-    channel_name, ends_session, logout_message, parse_message, share_message, should_adopt,
-    TabMessage, SHARED_TOKENS_WAIT_MS,
+    channel_name, logout_marker_key, logout_message, parse_message, share_message, should_adopt,
+    should_verify_session, TabMessage, SHARED_TOKENS_WAIT_MS,
 };
 use crate::core::token::{ParsedToken, TokenSet};
+use crate::web::storage::session_storage;
 use crate::web::tabs::{lock, Channel, LockGuard};
 use crate::web::timers::Timeout;
 
@@ -29,7 +31,8 @@ impl Engine {
         .ok()
     }
 
-    /// Starts listening to the other tabs, once the configuration is loaded.
+    /// Starts listening to the other tabs, once the configuration is loaded. A tab back from
+    /// the provider's logout tells the others to check their session now.
     pub fn open_tabs(self: &Rc<Self>) {
         let Some((name, _)) = self.tabs_name() else {
             return;
@@ -41,17 +44,21 @@ impl Engine {
             }
         });
         *self.tabs.borrow_mut() = channel;
+        if let Some(session_id) = take_logout_marker(&name) {
+            self.post(&logout_message(&session_id));
+        }
     }
 
-    /// What another tab said: its refreshed tokens, taken when they belong to this tab's
-    /// session, or that it logged out of this tab's session, which ends it here too.
+    /// What another tab (or any page of the origin) said: refreshed tokens, taken when they fit
+    /// this tab's login, or a logout of this tab's session, which makes this tab ask the server
+    /// whether the session really ended.
     fn hear(self: &Rc<Self>, text: &str) {
         let shared = match parse_message(text) {
             Some(TabMessage::Tokens(shared)) => shared,
             Some(TabMessage::Logout(session_id)) => {
-                if ends_session(&self.state.borrow().tokens, &session_id) {
-                    self.log(false, "Logged out in another tab");
-                    self.clear_token();
+                if should_verify_session(&self.state.borrow().tokens, &session_id) {
+                    self.log(false, "Another tab logs out: checking the session");
+                    self.verify_session();
                 }
                 return;
             }
@@ -65,7 +72,18 @@ impl Engine {
             id_token,
             None,
         );
-        if parsed.is_err() || !should_adopt(&self.state.borrow().tokens, &theirs) {
+        let adopt = parsed.is_ok()
+            && self
+                .with_config(|config, state| {
+                    Ok(should_adopt(
+                        &state.tokens,
+                        &theirs,
+                        &config.client_id,
+                        now_ms(),
+                    ))
+                })
+                .unwrap_or(false);
+        if !adopt {
             return;
         }
         // No request timing: the time skew stays this tab's own.
@@ -101,15 +119,37 @@ impl Engine {
         *self.shared_waiter.borrow_mut() = None;
     }
 
-    /// Tells the other tabs that this tab is logging out of its session.
-    pub fn share_logout(&self) {
-        let message = match &self.state.borrow().tokens.session_id {
-            Some(session_id) => logout_message(session_id),
-            None => return,
-        };
+    /// Asks the server whether this tab's session still lives, with a refresh once any refresh
+    /// in flight has settled (its answer may predate the logout): a session that has ended
+    /// refuses it, which ends the login here as any refused refresh does (`onAuthLogout`, and
+    /// with login-required a new login); a live one gives new tokens.
+    fn verify_session(self: &Rc<Self>) {
+        let engine = self.clone();
+        wasm_bindgen_futures::spawn_local(async move {
+            let in_flight = engine.state.borrow().refreshing.clone();
+            if let Some(in_flight) = in_flight {
+                let _ = JsFuture::from(in_flight).await;
+            }
+            let _ = engine.update_token(Some(-1.0)).await;
+        });
+    }
+
+    fn post(&self, message: &str) {
         if let Some(channel) = self.tabs.borrow().as_ref() {
-            channel.post(&message);
+            channel.post(message);
         }
+    }
+
+    /// Tells the other tabs that this tab is logging out of its session, and leaves a note
+    /// for its own return from the provider, when it tells them again.
+    pub fn share_logout(&self) {
+        let Some(session_id) = self.state.borrow().tokens.session_id.clone() else {
+            return;
+        };
+        if let (Some((name, _)), Some(storage)) = (self.tabs_name(), session_storage()) {
+            let _ = storage.set_item(&logout_marker_key(&name), &session_id);
+        }
+        self.post(&logout_message(&session_id));
     }
 
     /// Tells the other tabs about this tab's new tokens.
@@ -123,9 +163,7 @@ impl Engine {
             let id_token = tokens.id_token.as_ref().map(ParsedToken::raw);
             share_message(token.raw(), refresh_token.raw(), id_token)
         };
-        if let Some(channel) = self.tabs.borrow().as_ref() {
-            channel.post(&message);
-        }
+        self.post(&message);
     }
 
     /// The refresh token this tab holds now.
@@ -149,4 +187,14 @@ impl Engine {
         }
         Some(guard)
     }
+}
+
+/// The session id of the logout this tab went to the provider for, if it left a note (which is
+/// removed).
+fn take_logout_marker(channel_name: &str) -> Option<String> {
+    let storage = session_storage()?;
+    let key = logout_marker_key(channel_name);
+    let session_id = storage.get_item(&key).ok()??;
+    let _ = storage.remove_item(&key);
+    Some(session_id).filter(|s| !s.is_empty())
 }

@@ -406,6 +406,19 @@ pub fn check_issuer(iss: Option<&str>, expected: Option<&str>) -> Result<(), Err
     }
 }
 
+/// RFC 9207 §2.4: a server known to send `iss` in every authorization response (Keycloak; a
+/// provider whose metadata sets `authorization_response_iss_parameter_supported`) must send it,
+/// or a response from another server could be passed off as its own.
+pub fn require_issuer(iss: Option<&str>, required: bool) -> Result<(), Error> {
+    if required && iss.is_none() {
+        return Err(Error::new(
+            ErrorCode::InvalidIssuer,
+            "The authorization response does not name its issuer (iss).",
+        ));
+    }
+    Ok(())
+}
+
 /// Whether two issuer URLs name the same server and realm. They may differ where URLs are not
 /// case-sensitive (scheme and host), by a default port (`:443`, `:80`) and by one trailing
 /// slash: a configured `url` of `https://KC.example.com:443/` still matches the issuer that
@@ -478,14 +491,19 @@ pub struct ImplicitTokens {
     pub id_token: Option<String>,
 }
 
-/// Decides what a callback means. `expected_issuer` is [`crate::core::config::Endpoints::issuer`].
+/// Decides what a callback means. `expected_issuer` is [`crate::core::config::Endpoints::issuer`],
+/// `issuer_required` [`crate::core::config::Endpoints::issuer_required`].
 pub fn plan_callback(
     params: &CallbackParams,
     record: &CallbackRecord,
     flow: Flow,
     expected_issuer: Option<&str>,
+    issuer_required: bool,
 ) -> CallbackAction {
-    if let Err(err) = check_issuer(params.iss.as_deref(), expected_issuer) {
+    let iss = params.iss.as_deref();
+    if let Err(err) =
+        require_issuer(iss, issuer_required).and_then(|()| check_issuer(iss, expected_issuer))
+    {
         return CallbackAction::Fail(err);
     }
     if let Some(err) = params.oauth_error() {
@@ -958,7 +976,7 @@ mod tests {
 
         let code = params("http://app/#state=s-1&code=c", Flow::Standard);
         assert_eq!(
-            plan_callback(&code, &r, Flow::Standard, iss),
+            plan_callback(&code, &r, Flow::Standard, iss, false),
             CallbackAction::Tokens {
                 implicit: None,
                 code: Some("c".into())
@@ -966,7 +984,7 @@ mod tests {
         );
 
         let err = params("http://app/#error=access_denied&state=s-1", Flow::Standard);
-        match plan_callback(&err, &r, Flow::Standard, iss) {
+        match plan_callback(&err, &r, Flow::Standard, iss, false) {
             CallbackAction::Fail(e) => {
                 assert_eq!(e.code, ErrorCode::ServerError);
                 assert_eq!(e.error.as_deref(), Some("access_denied"));
@@ -980,7 +998,7 @@ mod tests {
         };
         let login_required = params("http://app/#error=login_required&state=s-1", Flow::Standard);
         assert_eq!(
-            plan_callback(&login_required, &silent, Flow::Standard, iss),
+            plan_callback(&login_required, &silent, Flow::Standard, iss, false),
             CallbackAction::Unauthenticated
         );
 
@@ -989,7 +1007,7 @@ mod tests {
             Flow::Standard,
         );
         assert_eq!(
-            plan_callback(&expired, &r, Flow::Standard, iss),
+            plan_callback(&expired, &r, Flow::Standard, iss, false),
             CallbackAction::LoginAgain(r.login_options.clone().unwrap())
         );
         let no_options = CallbackRecord {
@@ -997,7 +1015,7 @@ mod tests {
             ..record()
         };
         assert_eq!(
-            plan_callback(&expired, &no_options, Flow::Standard, iss),
+            plan_callback(&expired, &no_options, Flow::Standard, iss, false),
             CallbackAction::LoginAgain(Value::Null)
         );
 
@@ -1006,7 +1024,7 @@ mod tests {
             Flow::Implicit,
         );
         assert_eq!(
-            plan_callback(&implicit, &r, Flow::Implicit, iss),
+            plan_callback(&implicit, &r, Flow::Implicit, iss, false),
             CallbackAction::Tokens {
                 implicit: Some(ImplicitTokens {
                     access_token: Some("at".into()),
@@ -1018,7 +1036,7 @@ mod tests {
 
         let hybrid = params("http://app/#access_token=at&state=s-1&code=c", Flow::Hybrid);
         assert_eq!(
-            plan_callback(&hybrid, &r, Flow::Hybrid, iss),
+            plan_callback(&hybrid, &r, Flow::Hybrid, iss, false),
             CallbackAction::Tokens {
                 implicit: Some(ImplicitTokens {
                     access_token: Some("at".into()),
@@ -1029,7 +1047,7 @@ mod tests {
         );
         let hybrid_code_only = params("http://app/#state=s-1&code=c", Flow::Hybrid);
         assert_eq!(
-            plan_callback(&hybrid_code_only, &r, Flow::Hybrid, iss),
+            plan_callback(&hybrid_code_only, &r, Flow::Hybrid, iss, false),
             CallbackAction::Tokens {
                 implicit: None,
                 code: Some("c".into())
@@ -1048,10 +1066,45 @@ mod tests {
             "http://app/#error=login_required&state=s-1&iss=http%3A%2F%2Fevil",
         ] {
             let p = params(url, Flow::Standard);
-            match plan_callback(&p, &r, Flow::Standard, Some("http://kc/realms/d")) {
+            match plan_callback(&p, &r, Flow::Standard, Some("http://kc/realms/d"), false) {
                 CallbackAction::Fail(e) => assert_eq!(e.code, ErrorCode::InvalidIssuer),
                 other => panic!("{other:?}"),
             }
         }
+    }
+
+    #[test]
+    fn a_server_known_to_send_iss_must_send_it() {
+        let r = record();
+        let expected = Some("http://kc/realms/d");
+        for url in [
+            "http://app/#state=s-1&code=c",
+            "http://app/#error=login_required&state=s-1",
+        ] {
+            let p = params(url, Flow::Standard);
+            match plan_callback(&p, &r, Flow::Standard, expected, true) {
+                CallbackAction::Fail(e) => assert_eq!(e.code, ErrorCode::InvalidIssuer, "{url}"),
+                other => panic!("{url}: {other:?}"),
+            }
+            // A server that does not announce iss may leave it out.
+            assert!(!matches!(
+                plan_callback(&p, &r, Flow::Standard, expected, false),
+                CallbackAction::Fail(e) if e.code == ErrorCode::InvalidIssuer
+            ));
+        }
+        let named = params(
+            "http://app/#state=s-1&code=c&iss=http%3A%2F%2Fkc%2Frealms%2Fd",
+            Flow::Standard,
+        );
+        assert_eq!(
+            plan_callback(&named, &r, Flow::Standard, expected, true),
+            CallbackAction::Tokens {
+                implicit: None,
+                code: Some("c".into())
+            }
+        );
+        assert!(require_issuer(None, true).is_err());
+        assert!(require_issuer(Some(""), true).is_ok(), "then compared");
+        assert!(require_issuer(None, false).is_ok());
     }
 }

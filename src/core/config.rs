@@ -222,6 +222,8 @@ pub struct Endpoints {
     userinfo: Option<String>,
     /// The issuer that `iss` on the callback must equal (RFC 9207).
     issuer: Option<String>,
+    /// Whether every callback must carry `iss`: the server says it always sends it.
+    issuer_required: bool,
 }
 
 fn present(value: &Option<String>) -> Result<&str, Error> {
@@ -247,6 +249,8 @@ impl Endpoints {
             register: under("registrations"),
             userinfo: under("userinfo"),
             issuer: Some(realm_url.to_owned()),
+            // Keycloak names itself in every authorization response.
+            issuer_required: true,
         }
     }
 
@@ -264,6 +268,9 @@ impl Endpoints {
             register: None,
             userinfo: get("userinfo_endpoint"),
             issuer: get("issuer"),
+            issuer_required: metadata
+                .get("authorization_response_iss_parameter_supported")
+                .is_some_and(|v| *v == Value::Bool(true)),
         }
     }
 
@@ -322,6 +329,11 @@ impl Endpoints {
     /// The issuer the callback's `iss` must match, when known.
     pub fn issuer(&self) -> Option<&str> {
         self.issuer.as_deref()
+    }
+
+    /// Whether a callback without `iss` is refused (RFC 9207 §2.4).
+    pub fn issuer_required(&self) -> bool {
+        self.issuer_required
     }
 }
 
@@ -580,6 +592,33 @@ mod tests {
                     }
                 }
             }
+        }
+    }
+
+    #[test]
+    fn keycloak_and_servers_that_say_so_must_send_iss() {
+        assert!(Endpoints::keycloak("http://kc/realms/d").issuer_required());
+        for (metadata, required) in [
+            (r#"{"issuer":"i"}"#, false),
+            (
+                r#"{"issuer":"i","authorization_response_iss_parameter_supported":false}"#,
+                false,
+            ),
+            (
+                r#"{"issuer":"i","authorization_response_iss_parameter_supported":"true"}"#,
+                false,
+            ),
+            (
+                r#"{"issuer":"i","authorization_response_iss_parameter_supported":true}"#,
+                true,
+            ),
+        ] {
+            let value = crate::core::json::parse(metadata).unwrap();
+            assert_eq!(
+                Endpoints::from_metadata(&value).issuer_required(),
+                required,
+                "{metadata}"
+            );
         }
     }
 }

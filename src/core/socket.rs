@@ -231,6 +231,56 @@ pub fn heartbeat(silent_ms: f64, heartbeat_ms: f64) -> Beat {
     }
 }
 
+/// The host of `url` when the socket would send the token over plain `ws:` to a machine other
+/// than this one: anyone on the network path could read it. Loopback (`localhost`,
+/// `*.localhost`, `127.0.0.0/8`, `[::1]`) is fine for development and gives None, as does `wss:`.
+pub fn plaintext_token_host(url: &str) -> Option<&str> {
+    let scheme = url.as_bytes().get(..5)?;
+    if !scheme.eq_ignore_ascii_case(b"ws://") {
+        return None;
+    }
+    let rest = url.get(5..)?;
+    let end = rest
+        .bytes()
+        .position(|b| matches!(b, b'/' | b'?' | b'#'))
+        .unwrap_or(rest.len());
+    let authority = rest.get(..end)?;
+    let host_port = match authority.bytes().rposition(|b| b == b'@') {
+        Some(at) => authority.get(at + 1..)?,
+        None => authority,
+    };
+    let host = match host_port.bytes().position(|b| b == b']') {
+        Some(close) if host_port.as_bytes().first() == Some(&b'[') => host_port.get(..=close)?,
+        _ => text::split_once(host_port, b':').map_or(host_port, |(host, _)| host),
+    };
+    (!host.is_empty() && !is_loopback(host)).then_some(host)
+}
+
+fn is_loopback(host: &str) -> bool {
+    let host = text::strip_suffix(host, b'.').unwrap_or(host).as_bytes();
+    let localhost = b"localhost";
+    let tail = host.len().checked_sub(localhost.len());
+    let is_localhost = tail.is_some_and(|at| {
+        host.get(at..)
+            .is_some_and(|end| end.eq_ignore_ascii_case(localhost))
+            && (at == 0 || host.get(at - 1) == Some(&b'.'))
+    });
+    let is_127 = host.starts_with(b"127.")
+        && host.iter().filter(|b| **b == b'.').count() == 3
+        && host.iter().all(|b| b.is_ascii_digit() || *b == b'.');
+    is_localhost || is_127 || host == b"[::1]"
+}
+
+/// The warning for [`plaintext_token_host`]; it names the host, never the token.
+pub fn plaintext_token_warning(host: &str) -> String {
+    let mut message = String::from("The socket sends the access token over unencrypted ws: to ");
+    message.push_str(host);
+    message.push_str(
+        ", where anyone on the network path can read it. Use wss: outside local development.",
+    );
+    message
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -373,5 +423,32 @@ mod tests {
         assert_eq!(heartbeat(1000.0, 1000.0), Beat::Ping(1000.0));
         assert_eq!(heartbeat(1500.0, 1000.0), Beat::Ping(500.0));
         assert_eq!(heartbeat(2000.0, 1000.0), Beat::Dead);
+    }
+
+    #[test]
+    fn plain_ws_to_another_host_is_named() {
+        for (url, host) in [
+            ("ws://hub.example/events", Some("hub.example")),
+            ("WS://Hub.Example:8080/events?x=1", Some("Hub.Example")),
+            ("ws://user:pw@10.0.0.7:80/e", Some("10.0.0.7")),
+            ("ws://[2001:db8::1]:9/e", Some("[2001:db8::1]")),
+            ("ws://127.example.com/e", Some("127.example.com")),
+            ("ws://localhost.example/e", Some("localhost.example")),
+            ("ws://128.0.0.1/e", Some("128.0.0.1")),
+            ("ws://localhost:8080/events", None),
+            ("ws://LOCALHOST./e", None),
+            ("ws://app.localhost/e", None),
+            ("ws://127.0.0.1:9000/events", None),
+            ("ws://127.1.2.3/e", None),
+            ("ws://[::1]:9000/e", None),
+            ("wss://hub.example/events", None),
+            ("https://hub.example/", None),
+            ("ws:", None),
+            ("", None),
+        ] {
+            assert_eq!(plaintext_token_host(url), host, "{url}");
+        }
+        let warning = plaintext_token_warning("hub.example");
+        assert!(warning.contains("ws:") && warning.contains("hub.example"));
     }
 }

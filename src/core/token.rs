@@ -242,6 +242,12 @@ impl TokenSet {
         Ok(())
     }
 
+    /// A time skew the application assigned (the `timeSkew` property): it counts from now on,
+    /// as keycloak-js reads the property whenever it needs it. None is `null`.
+    pub fn assign_time_skew(&mut self, time_skew: Option<f64>) {
+        self.time_skew = time_skew;
+    }
+
     /// `clearToken()`'s effect on the tokens.
     pub fn clear(&mut self) {
         self.token = None;
@@ -711,6 +717,35 @@ mod tests {
             .unwrap();
         assert_eq!(no_iat.time_skew, None);
         assert_eq!(no_iat.session_id, None);
+    }
+
+    #[test]
+    fn an_assigned_time_skew_counts_at_once() {
+        let mut set = TokenSet::new(None);
+        let access = jwt(r#"{"iat":1000,"exp":1300}"#);
+        let refresh = jwt(r#"{"typ":"Refresh"}"#);
+        set.set(
+            Some(&access),
+            Some(&refresh),
+            None,
+            Some((1_000_000.0, 1_000_000.0)),
+        )
+        .unwrap();
+        assert_eq!(set.time_skew, Some(0.0));
+        // 100 s after the token was issued: 200 s left.
+        let now = 1_100_000.0;
+        assert_eq!(set.is_token_expired(Flow::Standard, 30.0, now), Ok(false));
+        assert_eq!(set.expiry_delay_ms(now), Some(200_000.0));
+        // A clock 150 s ahead: 50 s left, under the 60 asked for.
+        set.assign_time_skew(Some(-150.0));
+        assert_eq!(set.is_token_expired(Flow::Standard, 30.0, now), Ok(false));
+        assert_eq!(set.is_token_expired(Flow::Standard, 60.0, now), Ok(true));
+        assert_eq!(set.expiry_delay_ms(now), Some(50_000.0));
+        set.assign_time_skew(Some(1000.0));
+        assert_eq!(set.is_token_expired(Flow::Standard, 1000.0, now), Ok(false));
+        set.assign_time_skew(None);
+        assert_eq!(set.is_token_expired(Flow::Standard, 0.0, now), Ok(true));
+        assert_eq!(set.expiry_delay_ms(now), None);
     }
 
     #[test]

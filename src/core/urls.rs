@@ -253,6 +253,21 @@ pub fn init_login_options(init: &InitOptions, prompt_none: bool) -> Value {
     options
 }
 
+/// What follows a code exchange the server refused (the session may have ended between the
+/// login and the exchange): with `onLoad: 'login-required'` the login form again, with
+/// `prompt=login` so that the user is asked and a server that keeps refusing cannot make the page
+/// loop; otherwise None, and the page stays anonymous.
+pub fn login_after_failed_exchange(init: &InitOptions) -> Option<Value> {
+    init.login_required().then(|| {
+        let mut options = Value::Object(Vec::new());
+        options.set("prompt", Value::from("login"));
+        if let Some(locale) = &init.locale {
+            options.set("locale", Value::from(locale.as_str()));
+        }
+        options
+    })
+}
+
 /// The options of the silent check-sso iframe's login.
 pub fn silent_check_sso_options(silent_redirect_uri: &str) -> Value {
     Value::Object(vec![
@@ -735,6 +750,18 @@ mod tests {
             init_login_options(&InitOptions::default(), false).to_json(),
             "{}"
         );
+        let required = InitOptions::from_value(
+            &parse(r#"{"onLoad":"login-required","locale":"nl"}"#).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(
+            login_after_failed_exchange(&required).map(|o| o.to_json()),
+            Some(r#"{"prompt":"login","locale":"nl"}"#.into())
+        );
+        let check_sso =
+            InitOptions::from_value(&parse(r#"{"onLoad":"check-sso"}"#).unwrap()).unwrap();
+        assert_eq!(login_after_failed_exchange(&check_sso), None);
+        assert_eq!(login_after_failed_exchange(&InitOptions::default()), None);
         let silent = silent_check_sso_options("http://app/silent.html");
         let parsed = LoginOptions::from_value(&silent).unwrap();
         assert_eq!(parsed.prompt, Some("none"));

@@ -31,6 +31,11 @@ pub fn local_storage() -> Option<Storage> {
     Some(storage)
 }
 
+/// The tab's `sessionStorage`, which lasts across the navigations of one tab, or None.
+pub fn session_storage() -> Option<Storage> {
+    web_sys::window()?.session_storage().ok()?
+}
+
 fn storage_error(message: &str) -> Error {
     Error::new(ErrorCode::Storage, message)
 }

@@ -8,6 +8,8 @@
 //! - `POST /admin/devserver/realms/{realm}/expire-logins`: pending login forms answer
 //!   `authentication_expired` when posted.
 //! - `GET|PUT /admin/devserver/clock` `{"offsetSeconds": N}`: shift the server's clock.
+//! - `GET|PUT /admin/devserver/logout-confirmation` `{"always": true}`: ask the user to confirm
+//!   every logout, also one with a valid `id_token_hint`.
 //! - `GET /admin/devserver/hub`: the hub's connections and key sources;
 //!   `POST /admin/devserver/hub/restart` `{"downMs": N}` or `{"forever": true}`: close every
 //!   `/events` connection with 1012 and refuse new ones for a while; `POST .../hub/start` ends it.
@@ -19,6 +21,7 @@ use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::json;
+use std::sync::atomic::Ordering;
 
 use super::{
     bad_request, end_sessions, error, find_realm_mut, parse_body, parse_optional_body,
@@ -46,6 +49,10 @@ pub fn routes() -> Router<Shared> {
             post(expire_logins),
         )
         .route("/admin/devserver/clock", get(get_clock).put(set_clock))
+        .route(
+            "/admin/devserver/logout-confirmation",
+            get(get_logout_confirmation).put(set_logout_confirmation),
+        )
         .route("/admin/devserver/hub", get(hub_status))
         .route("/admin/devserver/hub/restart", post(restart_hub))
         .route("/admin/devserver/hub/start", post(start_hub))
@@ -173,6 +180,34 @@ async fn set_clock(State(state): State<Shared>, info: RequestInfo, body: String)
     let clock: Clock = parse_body(&body)?;
     state.set_clock_offset(clock.offset_seconds);
     Ok(Json(clock_body(&state)).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct LogoutConfirmation {
+    always: bool,
+}
+
+fn logout_confirmation_body(state: &Shared) -> serde_json::Value {
+    json!({ "always": state.confirm_logouts.load(Ordering::Relaxed) })
+}
+
+async fn get_logout_confirmation(State(state): State<Shared>, info: RequestInfo) -> Reply {
+    require_admin(&state, &info)?;
+    Ok(Json(logout_confirmation_body(&state)).into_response())
+}
+
+async fn set_logout_confirmation(
+    State(state): State<Shared>,
+    info: RequestInfo,
+    body: String,
+) -> Reply {
+    require_admin(&state, &info)?;
+    let request: LogoutConfirmation = parse_body(&body)?;
+    state
+        .confirm_logouts
+        .store(request.always, Ordering::Relaxed);
+    Ok(Json(logout_confirmation_body(&state)).into_response())
 }
 
 fn hub_status_body(state: &Shared) -> serde_json::Value {

@@ -189,8 +189,11 @@ async fn logout(
     // that this browser's user wants to log out.
     let foreign_hint =
         cookie_session.is_some() && hint_session.is_some() && hint_session != cookie_session;
-    if hint.is_none() || foreign_hint {
-        // No proof the user wants this: Keycloak asks.
+    let always_confirm = state
+        .confirm_logouts
+        .load(std::sync::atomic::Ordering::Relaxed);
+    if hint.is_none() || foreign_hint || always_confirm {
+        // No proof the user wants this: Keycloak asks (and some providers always do).
         let code = random_token(16);
         realm.pending_logouts.insert(
             code.clone(),

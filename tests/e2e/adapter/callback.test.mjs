@@ -11,13 +11,14 @@ const AUTH = '**/protocol/openid-connect/auth?**'
 
 /**
  * Answers the next authorization request itself with a redirect to its redirect_uri carrying
- * `params` (and the request's real state unless `params` sets one): a server answer the test
- * controls.
+ * `params` (and the request's real state and the server's issuer, as Keycloak always names
+ * itself, unless `params` sets them): a server answer the test controls.
  */
 async function answerAuthorization (page, params) {
   await page.route(AUTH, (route) => {
     const request = new URL(route.request().url())
-    const answer = new URLSearchParams({ state: request.searchParams.get('state'), ...params })
+    const iss = `${world.server.url}/realms/demo`
+    const answer = new URLSearchParams({ state: request.searchParams.get('state'), iss, ...params })
     route.fulfill({ status: 302, headers: { location: `${request.searchParams.get('redirect_uri')}#${answer}` } })
   }, { times: 1 })
 }
