@@ -7,12 +7,12 @@ use axum::Json;
 use serde_json::{json, Value};
 
 use super::{
-    admin_url, bad_request, conflict, created, error, find_realm, find_realm_mut, parse_body,
-    require_admin, role_not_found, Reply,
+    admin_url, bad_request, check_composites, conflict, created, error, find_realm, find_realm_mut,
+    parse_body, require_admin, role_not_found, Reply,
 };
 use crate::http::RequestInfo;
 use crate::import::{apply_client_rep, ensure_service_account_users, role_from_rep};
-use crate::model::{Client, Realm};
+use crate::model::{Client, Realm, RoleRef};
 use crate::representations::{
     client_rep, role_rep, user_rep, ClientRepresentation, RoleRepresentation,
 };
@@ -137,9 +137,7 @@ pub async fn remove(
     realm
         .users
         .retain(|u| u.service_account_client.as_deref() != Some(client_id.as_str()));
-    for user in &mut realm.users {
-        user.client_roles.remove(&client_id);
-    }
+    realm.forget_client(&client_id);
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -195,7 +193,9 @@ pub async fn create_role(
     let rep: RoleRepresentation = parse_body(&body)?;
     let role = role_from_rep(&rep).map_err(|message| bad_request(&message))?;
     let mut realms = state.realms();
-    let client = find_client_mut(find_realm_mut(&mut realms, &realm_name)?, &id)?;
+    let realm = find_realm_mut(&mut realms, &realm_name)?;
+    check_composites(realm, &role)?;
+    let client = find_client_mut(realm, &id)?;
     if client.role(&role.name).is_some() {
         return Err(conflict(&format!(
             "Role with name {} already exists",
@@ -239,10 +239,6 @@ pub async fn delete_role(
         return Err(role_not_found());
     }
     let client_id = client.client_id.clone();
-    for user in &mut realm.users {
-        if let Some(set) = user.client_roles.get_mut(&client_id) {
-            set.remove(&name);
-        }
-    }
+    realm.forget_role(&RoleRef::client(&client_id, &name));
     Ok(StatusCode::NO_CONTENT.into_response())
 }

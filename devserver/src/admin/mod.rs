@@ -5,6 +5,7 @@
 mod clients;
 mod knobs;
 mod realms;
+mod roles;
 mod users;
 
 use std::collections::BTreeMap;
@@ -18,12 +19,12 @@ use serde_json::{json, Value};
 
 use crate::events::EventBuilder;
 use crate::http::{add_header, RequestInfo};
-use crate::model::Realm;
+use crate::model::{Realm, Role};
 use crate::oidc::verify_access_token;
 use crate::sessions::UserSession;
 use crate::state::{AppState, Shared};
 
-pub const MASTER: &str = "master";
+pub const MASTER: &str = crate::model::builtins::MASTER_REALM;
 
 /// What an admin handler answers. The error side is a finished Keycloak-style response, so that
 /// the admin check, body parsing and lookups can all use `?`.
@@ -55,6 +56,19 @@ pub fn routes() -> Router<Shared> {
             &format!("{r}/roles/{{name}}"),
             get(realms::get_role).delete(realms::delete_role),
         )
+        .route(
+            &format!("{r}/roles/{{name}}/composites"),
+            get(roles::realm_role_composites)
+                .post(roles::add_realm_role_composites)
+                .delete(roles::remove_realm_role_composites),
+        )
+        .route(&format!("{r}/roles-by-id/{{id}}"), get(roles::by_id))
+        .route(
+            &format!("{r}/roles-by-id/{{id}}/composites"),
+            get(roles::by_id_composites)
+                .post(roles::add_by_id_composites)
+                .delete(roles::remove_by_id_composites),
+        )
         .route(&format!("{r}/users"), get(users::list).post(users::create))
         .route(&format!("{r}/users/count"), get(users::count))
         .route(
@@ -78,10 +92,18 @@ pub fn routes() -> Router<Shared> {
                 .delete(users::remove_realm_mappings),
         )
         .route(
+            &format!("{r}/users/{{id}}/role-mappings/realm/composite"),
+            get(users::effective_realm_mappings),
+        )
+        .route(
             &format!("{r}/users/{{id}}/role-mappings/clients/{{client}}"),
             get(users::client_mappings)
                 .post(users::add_client_mappings)
                 .delete(users::remove_client_mappings),
+        )
+        .route(
+            &format!("{r}/users/{{id}}/role-mappings/clients/{{client}}/composite"),
+            get(users::effective_client_mappings),
         )
         .route(
             &format!("{r}/clients"),
@@ -108,6 +130,12 @@ pub fn routes() -> Router<Shared> {
         .route(
             &format!("{r}/clients/{{id}}/roles/{{name}}"),
             get(clients::get_role).delete(clients::delete_role),
+        )
+        .route(
+            &format!("{r}/clients/{{id}}/roles/{{name}}/composites"),
+            get(roles::client_role_composites)
+                .post(roles::add_client_role_composites)
+                .delete(roles::remove_client_role_composites),
         )
         .merge(knobs::routes())
 }
@@ -204,6 +232,18 @@ fn realm_not_found() -> Response {
 
 pub fn role_not_found() -> Response {
     error(StatusCode::NOT_FOUND, "Could not find role")
+}
+
+/// A new role's composites must name roles of the realm.
+pub fn check_composites(realm: &Realm, role: &Role) -> Result<(), Response> {
+    if role.composites.iter().all(|m| realm.find_role(m).is_some()) {
+        Ok(())
+    } else {
+        Err(error(
+            StatusCode::NOT_FOUND,
+            "Could not find composite role",
+        ))
+    }
 }
 
 /// Ends the realm's sessions that `filter` picks, with a LOGOUT event each that gives `reason`;

@@ -7,11 +7,12 @@ use axum::Json;
 use serde_json::Value;
 
 use super::{
-    admin_url, bad_request, conflict, created, find_realm, find_realm_mut, parse_body,
-    require_admin, role_not_found, Reply, MASTER,
+    admin_url, bad_request, check_composites, conflict, created, find_realm, find_realm_mut,
+    parse_body, require_admin, role_not_found, Reply, MASTER,
 };
 use crate::http::RequestInfo;
 use crate::import::{apply_realm_settings, realm_from_rep, role_from_rep};
+use crate::model::RoleRef;
 use crate::representations::{realm_rep, role_rep, RealmRepresentation, RoleRepresentation};
 use crate::state::Shared;
 use crate::util::{form_decode, pair_value};
@@ -150,6 +151,7 @@ pub async fn create_role(
     let role = role_from_rep(&rep).map_err(|message| bad_request(&message))?;
     let mut realms = state.realms();
     let realm = find_realm_mut(&mut realms, &realm_name)?;
+    check_composites(realm, &role)?;
     if realm.role(&role.name).is_some() {
         return Err(conflict(&format!(
             "Role with name {} already exists",
@@ -186,8 +188,6 @@ pub async fn delete_role(
     if realm.roles.len() == before {
         return Err(role_not_found());
     }
-    for user in &mut realm.users {
-        user.realm_roles.remove(&name);
-    }
+    realm.forget_role(&RoleRef::Realm(name));
     Ok(StatusCode::NO_CONTENT.into_response())
 }

@@ -10,13 +10,14 @@ use serde_json::{json, Value};
 
 use super::{
     admin_url, bad_request, conflict, created, end_sessions, error, find_realm, find_realm_mut,
-    parse_body, require_admin, role_not_found, Reply,
+    parse_body, require_admin, Reply,
 };
 use crate::http::RequestInfo;
 use crate::import::apply_user_rep;
-use crate::model::{Client, Password, Realm, Role, User};
+use crate::model::{Client, Password, Realm, Role, RoleRef, User};
 use crate::representations::{
-    role_rep, user_rep, CredentialRepresentation, RoleRepresentation, UserRepresentation,
+    role_ref_rep, role_rep, user_rep, CredentialRepresentation, RoleRepresentation,
+    UserRepresentation,
 };
 use crate::state::Shared;
 use crate::util::{form_decode, pair_value};
@@ -150,8 +151,9 @@ pub async fn create(
             return Err(conflict("User exists with same email"));
         }
     }
-    let mut user = User::new(username.trim(), now_ms);
-    apply_user_rep(realm, &mut user, &rep).map_err(|message| bad_request(&message))?;
+    // As in Keycloak, the representation's role lists are not mapped: only the default roles.
+    let mut user = realm.new_user(username.trim(), now_ms);
+    apply_user_rep(&mut user, &rep).map_err(|message| bad_request(&message))?;
     let location = format!("{}/users/{}", admin_url(&info, &realm_name), user.id);
     realm.users.push(user);
     Ok(created(&location))
@@ -178,14 +180,14 @@ pub async fn update(
     let rep: UserRepresentation = parse_body(&body)?;
     let mut realms = state.realms();
     let realm = find_realm_mut(&mut realms, &realm_name)?;
-    // Changed on a copy, since `apply_user_rep` also needs the realm (it may add roles to it).
+    // Changed on a copy, so that a refused update leaves the user as it was.
     let mut user = find_user(realm, &id)?.clone();
     if let Some(username) = rep.username.as_deref() {
         if username.to_lowercase() != user.username {
             return Err(bad_request("error-user-attribute-read-only"));
         }
     }
-    apply_user_rep(realm, &mut user, &rep).map_err(|message| bad_request(&message))?;
+    apply_user_rep(&mut user, &rep).map_err(|message| bad_request(&message))?;
     *find_user_mut(realm, &id)? = user;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
@@ -309,6 +311,16 @@ fn client_role_reps(client: &Client, names: &BTreeSet<String>) -> Vec<Value> {
         .collect()
 }
 
+/// The user's effective roles (mapped ones and what their composites hold) that `keep` picks.
+fn effective_role_reps(realm: &Realm, user: &User, keep: impl Fn(&RoleRef) -> bool) -> Vec<Value> {
+    realm
+        .expand_roles(realm.mapped_roles(user))
+        .iter()
+        .filter(|role| keep(role))
+        .filter_map(|role| role_ref_rep(realm, role))
+        .collect()
+}
+
 pub async fn role_mappings(
     State(state): State<Shared>,
     Path((realm_name, id)): Path<(String, String)>,
@@ -323,17 +335,25 @@ pub async fn role_mappings(
         let Some(client) = realm.client(client_id) else {
             continue;
         };
+        let mappings = client_role_reps(client, roles);
+        if mappings.is_empty() {
+            continue;
+        }
         client_mappings.insert(
             client_id.clone(),
             json!({
                 "id": client.id,
                 "client": client.client_id,
-                "mappings": client_role_reps(client, roles),
+                "mappings": mappings,
             }),
         );
     }
+    // Keycloak leaves out the parts that have no roles.
     let mut body = serde_json::Map::new();
-    body.insert("realmMappings".into(), json!(realm_role_reps(realm, user)));
+    let realm_mappings = realm_role_reps(realm, user);
+    if !realm_mappings.is_empty() {
+        body.insert("realmMappings".into(), json!(realm_mappings));
+    }
     if !client_mappings.is_empty() {
         body.insert("clientMappings".into(), Value::Object(client_mappings));
     }
@@ -352,18 +372,31 @@ pub async fn realm_mappings(
     Ok(Json(realm_role_reps(realm, user)).into_response())
 }
 
-/// The names of the roles a role-mapping body lists (by id or name); each must be one of `roles`.
+/// `GET .../role-mappings/realm/composite`: the user's effective realm roles.
+pub async fn effective_realm_mappings(
+    State(state): State<Shared>,
+    Path((realm_name, id)): Path<(String, String)>,
+    info: RequestInfo,
+) -> Reply {
+    require_admin(&state, &info)?;
+    let realms = state.realms();
+    let realm = find_realm(&realms, &realm_name)?;
+    let user = find_user(realm, &id)?;
+    let list = effective_role_reps(realm, user, |role| matches!(role, RoleRef::Realm(_)));
+    Ok(Json(list).into_response())
+}
+
+/// The names of the roles a role-mapping body lists; as in Keycloak, each must give the name
+/// and the id of one of `roles`.
 fn mapped_role_names(reps: &[RoleRepresentation], roles: &[Role]) -> Result<Vec<String>, Response> {
     reps.iter()
         .map(|rep| {
             roles
                 .iter()
-                .find(|r| {
-                    rep.id.as_deref() == Some(r.id.as_str())
-                        || rep.name.as_deref() == Some(r.name.as_str())
-                })
+                .find(|r| rep.name.as_deref() == Some(r.name.as_str()))
+                .filter(|r| rep.id.as_deref() == Some(r.id.as_str()))
                 .map(|role| role.name.clone())
-                .ok_or_else(role_not_found)
+                .ok_or_else(|| error(StatusCode::NOT_FOUND, "Role not found"))
         })
         .collect()
 }
@@ -430,6 +463,25 @@ pub async fn client_mappings(
         .get(&client.client_id)
         .map(|names| client_role_reps(client, names))
         .unwrap_or_default();
+    Ok(Json(list).into_response())
+}
+
+/// `GET .../role-mappings/clients/{client}/composite`: the user's effective roles of the client.
+pub async fn effective_client_mappings(
+    State(state): State<Shared>,
+    Path((realm_name, id, client_uuid)): Path<(String, String, String)>,
+    info: RequestInfo,
+) -> Reply {
+    require_admin(&state, &info)?;
+    let realms = state.realms();
+    let realm = find_realm(&realms, &realm_name)?;
+    let user = find_user(realm, &id)?;
+    let client_id = find_mapped_client(realm, &client_uuid)?.client_id.clone();
+    let list = effective_role_reps(
+        realm,
+        user,
+        |role| matches!(role, RoleRef::Client { client_id: c, .. } if *c == client_id),
+    );
     Ok(Json(list).into_response())
 }
 

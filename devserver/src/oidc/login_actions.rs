@@ -13,7 +13,7 @@ use super::authorize::{
 use super::{new_user_session, sso_session, Sso};
 use crate::events::EventBuilder;
 use crate::http::{realm_not_found, RequestInfo};
-use crate::model::{Password, Realm, User};
+use crate::model::{Password, Realm};
 use crate::sessions::AuthSession;
 use crate::state::Shared;
 use crate::util::{form_decode, pair_value};
@@ -321,7 +321,7 @@ pub async fn register(
             Some(message),
         ));
     }
-    let mut user = User::new(field(&form, "username").trim(), now_ms);
+    let mut user = realm.new_user(field(&form, "username").trim(), now_ms);
     user.first_name = Some(field(&form, "firstName").trim().to_string());
     user.last_name = Some(field(&form, "lastName").trim().to_string());
     user.email = Some(field(&form, "email").trim().to_lowercase());
