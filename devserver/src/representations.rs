@@ -241,8 +241,16 @@ pub fn user_rep(user: &User) -> Value {
     out
 }
 
+/// Keycloak leaves out the fields that are not set rather than sending `null`.
+fn without_nulls(mut value: Value) -> Value {
+    if let Some(obj) = value.as_object_mut() {
+        obj.retain(|_, v| !v.is_null());
+    }
+    value
+}
+
 pub fn client_rep(client: &Client) -> Value {
-    json!({
+    without_nulls(json!({
         "id": client.id,
         "clientId": client.client_id,
         "name": client.name,
@@ -268,7 +276,7 @@ pub fn client_rep(client: &Client) -> Value {
         "defaultClientScopes": client.default_scopes,
         "optionalClientScopes": client.optional_scopes,
         "access": {"view": true, "configure": true, "manage": true},
-    })
+    }))
 }
 
 pub fn realm_rep(realm: &Realm) -> Value {
@@ -276,7 +284,7 @@ pub fn realm_rep(realm: &Realm) -> Value {
     let default_role = realm
         .role(&realm.default_role_name())
         .map(|r| role_rep(r, false, &realm.id));
-    json!({
+    without_nulls(json!({
         "id": realm.id,
         "realm": realm.name,
         "displayName": s.display_name,
@@ -296,7 +304,7 @@ pub fn realm_rep(realm: &Realm) -> Value {
         "sslRequired": "external",
         "defaultSignatureAlgorithm": "RS256",
         "defaultRole": default_role,
-    })
+    }))
 }
 
 /// A client attribute value as Keycloak stores it: always a string.

@@ -17,7 +17,7 @@ use crate::representations::{
     client_rep, role_rep, user_rep, ClientRepresentation, RoleRepresentation,
 };
 use crate::state::Shared;
-use crate::util::{form_decode, pair_value};
+use crate::util::{form_decode, pair_value, random_token};
 
 /// The client with this internal id, or Keycloak's 404.
 fn find_client<'a>(realm: &'a Realm, id: &str) -> Result<&'a Client, Response> {
@@ -48,6 +48,7 @@ pub async fn list(
     let search = params.iter().any(|(k, v)| k == "search" && v == "true");
     let realms = state.realms();
     let realm = find_realm(&realms, &realm)?;
+    let number = |name: &str| pair_value(&params, name).and_then(|v| v.parse::<usize>().ok());
     let list: Vec<Value> = realm
         .clients
         .iter()
@@ -56,6 +57,8 @@ pub async fn list(
             Some(w) => c.client_id == w,
             None => true,
         })
+        .skip(number("first").unwrap_or(0))
+        .take(number("max").unwrap_or(usize::MAX))
         .map(client_rep)
         .collect();
     Ok(Json(list).into_response())
@@ -150,6 +153,23 @@ pub async fn secret(
     let realms = state.realms();
     let client = find_client(find_realm(&realms, &realm)?, &id)?;
     Ok(Json(json!({ "type": "secret", "value": client.secret })).into_response())
+}
+
+/// `POST .../client-secret`: a new secret for a confidential client; the old one stops working.
+pub async fn regenerate_secret(
+    State(state): State<Shared>,
+    Path((realm_name, id)): Path<(String, String)>,
+    info: RequestInfo,
+) -> Reply {
+    require_admin(&state, &info)?;
+    let mut realms = state.realms();
+    let client = find_client_mut(find_realm_mut(&mut realms, &realm_name)?, &id)?;
+    if client.public_client {
+        return Err(bad_request("Public clients have no secret"));
+    }
+    let secret = random_token(24);
+    client.secret = Some(secret.clone());
+    Ok(Json(json!({ "type": "secret", "value": secret })).into_response())
 }
 
 pub async fn service_account_user(

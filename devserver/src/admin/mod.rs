@@ -62,6 +62,10 @@ pub fn routes() -> Router<Shared> {
                 .post(roles::add_realm_role_composites)
                 .delete(roles::remove_realm_role_composites),
         )
+        .route(
+            &format!("{r}/roles/{{name}}/users"),
+            get(roles::realm_role_users),
+        )
         .route(&format!("{r}/roles-by-id/{{id}}"), get(roles::by_id))
         .route(
             &format!("{r}/roles-by-id/{{id}}/composites"),
@@ -117,7 +121,7 @@ pub fn routes() -> Router<Shared> {
         )
         .route(
             &format!("{r}/clients/{{id}}/client-secret"),
-            get(clients::secret),
+            get(clients::secret).post(clients::regenerate_secret),
         )
         .route(
             &format!("{r}/clients/{{id}}/service-account-user"),
@@ -130,6 +134,10 @@ pub fn routes() -> Router<Shared> {
         .route(
             &format!("{r}/clients/{{id}}/roles/{{name}}"),
             get(clients::get_role).delete(clients::delete_role),
+        )
+        .route(
+            &format!("{r}/clients/{{id}}/roles/{{name}}/users"),
+            get(roles::client_role_users),
         )
         .route(
             &format!("{r}/clients/{{id}}/roles/{{name}}/composites"),

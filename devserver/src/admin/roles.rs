@@ -1,7 +1,7 @@
 //! Composite roles (`.../composites` of realm and client roles) and roles addressed by id
 //! (`/roles-by-id/{id}`), as `roles.createComposite` and `roles.getCompositeRoles` call them.
 
-use axum::extract::{Path, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -10,8 +10,9 @@ use serde_json::Value;
 use super::{error, find_realm, find_realm_mut, parse_body, require_admin, role_not_found, Reply};
 use crate::http::RequestInfo;
 use crate::model::{Realm, RoleRef};
-use crate::representations::{role_ref_rep, RoleRepresentation};
+use crate::representations::{role_ref_rep, user_rep, RoleRepresentation};
 use crate::state::Shared;
+use crate::util::{form_decode, pair_value};
 
 /// How a path names a role.
 enum Addressed {
@@ -187,4 +188,54 @@ pub async fn remove_by_id_composites(
     body: String,
 ) -> Reply {
     change_composites(&state, &info, &realm, Addressed::Id(id), &body, false)
+}
+
+/// The users the role is mapped to directly (`first`, `max`: paging, 100 by default).
+fn role_users(
+    state: &Shared,
+    info: &RequestInfo,
+    realm: &str,
+    addressed: Addressed,
+    query: Option<&str>,
+) -> Reply {
+    require_admin(state, info)?;
+    let params = form_decode(query.unwrap_or_default());
+    let number = |name: &str| pair_value(&params, name).and_then(|v| v.parse::<usize>().ok());
+    let realms = state.realms();
+    let realm = find_realm(&realms, realm)?;
+    let role = resolve(realm, &addressed)?;
+    let users: Vec<Value> = realm
+        .users
+        .iter()
+        .filter(|user| realm.mapped_roles(user).contains(&role))
+        .skip(number("first").unwrap_or(0))
+        .take(number("max").unwrap_or(100))
+        .map(user_rep)
+        .collect();
+    Ok(Json(users).into_response())
+}
+
+pub async fn realm_role_users(
+    State(state): State<Shared>,
+    Path((realm, name)): Path<(String, String)>,
+    RawQuery(query): RawQuery,
+    info: RequestInfo,
+) -> Reply {
+    role_users(
+        &state,
+        &info,
+        &realm,
+        Addressed::Realm(name),
+        query.as_deref(),
+    )
+}
+
+pub async fn client_role_users(
+    State(state): State<Shared>,
+    Path((realm, uuid, name)): Path<(String, String, String)>,
+    RawQuery(query): RawQuery,
+    info: RequestInfo,
+) -> Reply {
+    let addressed = Addressed::Client { uuid, name };
+    role_users(&state, &info, &realm, addressed, query.as_deref())
 }

@@ -70,6 +70,29 @@ fn matches_query(user: &User, params: &[(String, String)]) -> bool {
             }
         }
     }
+    for (name, value) in [
+        ("enabled", user.enabled),
+        ("emailVerified", user.email_verified),
+    ] {
+        if let Some(wanted) = get(name) {
+            if wanted != value.to_string() {
+                return false;
+            }
+        }
+    }
+    // `q=name:value name:value`: custom attributes, each matched exactly.
+    if let Some(q) = pair_value(params, "q") {
+        for condition in q.split_whitespace() {
+            let (name, wanted) = condition.split_once(':').unwrap_or((condition, ""));
+            let has = user
+                .attributes
+                .get(name)
+                .is_some_and(|values| values.iter().any(|v| v == wanted));
+            if !has {
+                return false;
+            }
+        }
+    }
     if let Some(search) = get("search") {
         let search = search.trim_matches('*');
         let hit = fields
