@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 
 use super::{
     admin_url, bad_request, check_composites, conflict, created, error, find_realm, find_realm_mut,
-    parse_body, require_admin, role_not_found, Reply,
+    parse_body, require, role_not_found, Area, Need, Reply,
 };
 use crate::http::RequestInfo;
 use crate::import::{apply_client_rep, ensure_service_account_users, role_from_rep};
@@ -42,7 +42,7 @@ pub async fn list(
     RawQuery(query): RawQuery,
     info: RequestInfo,
 ) -> Reply {
-    require_admin(&state, &info)?;
+    require(&state, &info, &realm, Need::View(Area::Clients))?;
     let params = form_decode(query.as_deref().unwrap_or_default());
     let wanted = pair_value(&params, "clientId");
     let search = params.iter().any(|(k, v)| k == "search" && v == "true");
@@ -70,7 +70,7 @@ pub async fn create(
     info: RequestInfo,
     body: String,
 ) -> Reply {
-    require_admin(&state, &info)?;
+    require(&state, &info, &realm_name, Need::Manage(Area::Clients))?;
     let rep: ClientRepresentation = parse_body(&body)?;
     let Some(client_id) = rep.client_id.clone().filter(|c| !c.is_empty()) else {
         return Err(bad_request("Client id is missing"));
@@ -97,7 +97,7 @@ pub async fn get_one(
     Path((realm, id)): Path<(String, String)>,
     info: RequestInfo,
 ) -> Reply {
-    require_admin(&state, &info)?;
+    require(&state, &info, &realm, Need::View(Area::Clients))?;
     let realms = state.realms();
     let client = find_client(find_realm(&realms, &realm)?, &id)?;
     Ok(Json(client_rep(client)).into_response())
@@ -109,7 +109,7 @@ pub async fn update(
     info: RequestInfo,
     body: String,
 ) -> Reply {
-    require_admin(&state, &info)?;
+    require(&state, &info, &realm_name, Need::Manage(Area::Clients))?;
     let rep: ClientRepresentation = parse_body(&body)?;
     let now_ms = state.now_ms();
     let mut realms = state.realms();
@@ -132,7 +132,7 @@ pub async fn remove(
     Path((realm_name, id)): Path<(String, String)>,
     info: RequestInfo,
 ) -> Reply {
-    require_admin(&state, &info)?;
+    require(&state, &info, &realm_name, Need::Manage(Area::Clients))?;
     let mut realms = state.realms();
     let realm = find_realm_mut(&mut realms, &realm_name)?;
     let client_id = find_client(realm, &id)?.client_id.clone();
@@ -149,7 +149,7 @@ pub async fn secret(
     Path((realm, id)): Path<(String, String)>,
     info: RequestInfo,
 ) -> Reply {
-    require_admin(&state, &info)?;
+    require(&state, &info, &realm, Need::Manage(Area::Clients))?;
     let realms = state.realms();
     let client = find_client(find_realm(&realms, &realm)?, &id)?;
     Ok(Json(json!({ "type": "secret", "value": client.secret })).into_response())
@@ -161,7 +161,7 @@ pub async fn regenerate_secret(
     Path((realm_name, id)): Path<(String, String)>,
     info: RequestInfo,
 ) -> Reply {
-    require_admin(&state, &info)?;
+    require(&state, &info, &realm_name, Need::Manage(Area::Clients))?;
     let mut realms = state.realms();
     let client = find_client_mut(find_realm_mut(&mut realms, &realm_name)?, &id)?;
     if client.public_client {
@@ -177,7 +177,7 @@ pub async fn service_account_user(
     Path((realm, id)): Path<(String, String)>,
     info: RequestInfo,
 ) -> Reply {
-    require_admin(&state, &info)?;
+    require(&state, &info, &realm, Need::View(Area::Clients))?;
     let realms = state.realms();
     let realm = find_realm(&realms, &realm)?;
     let client = find_client(realm, &id)?;
@@ -192,7 +192,7 @@ pub async fn list_roles(
     Path((realm, id)): Path<(String, String)>,
     info: RequestInfo,
 ) -> Reply {
-    require_admin(&state, &info)?;
+    require(&state, &info, &realm, Need::Any)?;
     let realms = state.realms();
     let client = find_client(find_realm(&realms, &realm)?, &id)?;
     let roles: Vec<Value> = client
@@ -209,7 +209,7 @@ pub async fn create_role(
     info: RequestInfo,
     body: String,
 ) -> Reply {
-    require_admin(&state, &info)?;
+    require(&state, &info, &realm_name, Need::Manage(Area::Clients))?;
     let rep: RoleRepresentation = parse_body(&body)?;
     let role = role_from_rep(&rep).map_err(|message| bad_request(&message))?;
     let mut realms = state.realms();
@@ -237,7 +237,7 @@ pub async fn get_role(
     Path((realm, id, name)): Path<(String, String, String)>,
     info: RequestInfo,
 ) -> Reply {
-    require_admin(&state, &info)?;
+    require(&state, &info, &realm, Need::Any)?;
     let realms = state.realms();
     let client = find_client(find_realm(&realms, &realm)?, &id)?;
     let role = client.role(&name).ok_or_else(role_not_found)?;
@@ -249,7 +249,7 @@ pub async fn delete_role(
     Path((realm_name, id, name)): Path<(String, String, String)>,
     info: RequestInfo,
 ) -> Reply {
-    require_admin(&state, &info)?;
+    require(&state, &info, &realm_name, Need::Manage(Area::Clients))?;
     let mut realms = state.realms();
     let realm = find_realm_mut(&mut realms, &realm_name)?;
     let client = find_client_mut(realm, &id)?;

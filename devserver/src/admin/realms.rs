@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use super::{
     admin_url, bad_request, check_composites, conflict, created, find_realm, find_realm_mut,
-    parse_body, require_admin, role_not_found, Reply, MASTER,
+    parse_body, require, require_admin, role_not_found, Area, Need, Reply, MASTER,
 };
 use crate::http::RequestInfo;
 use crate::import::{apply_realm_settings, realm_from_rep, role_from_rep};
@@ -41,7 +41,7 @@ pub async fn get_one(
     Path(realm): Path<String>,
     info: RequestInfo,
 ) -> Reply {
-    require_admin(&state, &info)?;
+    require(&state, &info, &realm, Need::Any)?;
     let realms = state.realms();
     Ok(Json(realm_rep(find_realm(&realms, &realm)?)).into_response())
 }
@@ -52,7 +52,7 @@ pub async fn update(
     info: RequestInfo,
     body: String,
 ) -> Reply {
-    require_admin(&state, &info)?;
+    require(&state, &info, &realm_name, Need::Manage(Area::Realm))?;
     let rep: RealmRepresentation = parse_body(&body)?;
     let mut realms = state.realms();
     let realm = find_realm_mut(&mut realms, &realm_name)?;
@@ -88,7 +88,7 @@ pub async fn events(
     RawQuery(query): RawQuery,
     info: RequestInfo,
 ) -> Reply {
-    require_admin(&state, &info)?;
+    require(&state, &info, &realm, Need::View(Area::Events))?;
     find_realm(&state.realms(), &realm)?;
     let params = form_decode(query.as_deref().unwrap_or_default());
     let types: Vec<&str> = params
@@ -119,7 +119,7 @@ pub async fn clear_events(
     Path(realm): Path<String>,
     info: RequestInfo,
 ) -> Reply {
-    require_admin(&state, &info)?;
+    require(&state, &info, &realm, Need::Manage(Area::Events))?;
     state.events.clear(&realm);
     Ok(StatusCode::NO_CONTENT.into_response())
 }
@@ -129,7 +129,7 @@ pub async fn list_roles(
     Path(realm): Path<String>,
     info: RequestInfo,
 ) -> Reply {
-    require_admin(&state, &info)?;
+    require(&state, &info, &realm, Need::Any)?;
     let realms = state.realms();
     let realm = find_realm(&realms, &realm)?;
     let roles: Vec<Value> = realm
@@ -146,7 +146,7 @@ pub async fn create_role(
     info: RequestInfo,
     body: String,
 ) -> Reply {
-    require_admin(&state, &info)?;
+    require(&state, &info, &realm_name, Need::Manage(Area::Realm))?;
     let rep: RoleRepresentation = parse_body(&body)?;
     let role = role_from_rep(&rep).map_err(|message| bad_request(&message))?;
     let mut realms = state.realms();
@@ -168,7 +168,7 @@ pub async fn get_role(
     Path((realm, name)): Path<(String, String)>,
     info: RequestInfo,
 ) -> Reply {
-    require_admin(&state, &info)?;
+    require(&state, &info, &realm, Need::Any)?;
     let realms = state.realms();
     let realm = find_realm(&realms, &realm)?;
     let role = realm.role(&name).ok_or_else(role_not_found)?;
@@ -180,7 +180,7 @@ pub async fn delete_role(
     Path((realm, name)): Path<(String, String)>,
     info: RequestInfo,
 ) -> Reply {
-    require_admin(&state, &info)?;
+    require(&state, &info, &realm, Need::Manage(Area::Realm))?;
     let mut realms = state.realms();
     let realm = find_realm_mut(&mut realms, &realm)?;
     let before = realm.roles.len();

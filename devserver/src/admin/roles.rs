@@ -7,7 +7,9 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::Value;
 
-use super::{error, find_realm, find_realm_mut, parse_body, require_admin, role_not_found, Reply};
+use super::{
+    error, find_realm, find_realm_mut, parse_body, require, role_not_found, Area, Need, Reply,
+};
 use crate::http::RequestInfo;
 use crate::model::{Realm, RoleRef};
 use crate::representations::{role_ref_rep, user_rep, RoleRepresentation};
@@ -54,7 +56,7 @@ pub fn composite_members(
 }
 
 fn list_composites(state: &Shared, info: &RequestInfo, realm: &str, addressed: Addressed) -> Reply {
-    require_admin(state, info)?;
+    require(state, info, realm, Need::Any)?;
     let realms = state.realms();
     let realm = find_realm(&realms, realm)?;
     let role = resolve(realm, &addressed)?;
@@ -78,7 +80,12 @@ fn change_composites(
     body: &str,
     add: bool,
 ) -> Reply {
-    require_admin(state, info)?;
+    // Changing a client's roles is managing clients; realm roles belong to the realm.
+    let need = match addressed {
+        Addressed::Client { .. } => Need::Manage(Area::Clients),
+        Addressed::Realm(_) | Addressed::Id(_) => Need::Manage(Area::Realm),
+    };
+    require(state, info, realm, need)?;
     let reps: Vec<RoleRepresentation> = parse_body(body)?;
     let mut realms = state.realms();
     let realm = find_realm_mut(&mut realms, realm)?;
@@ -156,7 +163,7 @@ pub async fn by_id(
     Path((realm, id)): Path<(String, String)>,
     info: RequestInfo,
 ) -> Reply {
-    require_admin(&state, &info)?;
+    require(&state, &info, &realm, Need::Any)?;
     let realms = state.realms();
     let realm = find_realm(&realms, &realm)?;
     let role = resolve(realm, &Addressed::Id(id))?;
@@ -198,7 +205,7 @@ fn role_users(
     addressed: Addressed,
     query: Option<&str>,
 ) -> Reply {
-    require_admin(state, info)?;
+    require(state, info, realm, Need::View(Area::Users))?;
     let params = form_decode(query.unwrap_or_default());
     let number = |name: &str| pair_value(&params, name).and_then(|v| v.parse::<usize>().ok());
     let realms = state.realms();

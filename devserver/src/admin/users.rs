@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 
 use super::{
     admin_url, bad_request, conflict, created, end_sessions, error, find_realm, find_realm_mut,
-    parse_body, require_admin, Reply,
+    parse_body, require, Area, Need, Reply,
 };
 use crate::http::RequestInfo;
 use crate::import::apply_user_rep;
@@ -124,7 +124,7 @@ pub async fn list(
     RawQuery(query): RawQuery,
     info: RequestInfo,
 ) -> Reply {
-    require_admin(&state, &info)?;
+    require(&state, &info, &realm, Need::View(Area::Users))?;
     let params = form_decode(query.as_deref().unwrap_or_default());
     let number = |name: &str| pair_value(&params, name).and_then(|v| v.parse::<usize>().ok());
     let first = number("first").unwrap_or(0);
@@ -145,7 +145,7 @@ pub async fn count(
     RawQuery(query): RawQuery,
     info: RequestInfo,
 ) -> Reply {
-    require_admin(&state, &info)?;
+    require(&state, &info, &realm, Need::View(Area::Users))?;
     let params = form_decode(query.as_deref().unwrap_or_default());
     let realms = state.realms();
     let realm = find_realm(&realms, &realm)?;
@@ -158,7 +158,7 @@ pub async fn create(
     info: RequestInfo,
     body: String,
 ) -> Reply {
-    require_admin(&state, &info)?;
+    require(&state, &info, &realm_name, Need::Manage(Area::Users))?;
     let rep: UserRepresentation = parse_body(&body)?;
     let Some(username) = rep.username.clone().filter(|u| !u.trim().is_empty()) else {
         return Err(bad_request("User name is missing"));
@@ -187,7 +187,7 @@ pub async fn get_one(
     Path((realm, id)): Path<(String, String)>,
     info: RequestInfo,
 ) -> Reply {
-    require_admin(&state, &info)?;
+    require(&state, &info, &realm, Need::View(Area::Users))?;
     let realms = state.realms();
     let user = find_user(find_realm(&realms, &realm)?, &id)?;
     Ok(Json(user_rep(user)).into_response())
@@ -199,7 +199,7 @@ pub async fn update(
     info: RequestInfo,
     body: String,
 ) -> Reply {
-    require_admin(&state, &info)?;
+    require(&state, &info, &realm_name, Need::Manage(Area::Users))?;
     let rep: UserRepresentation = parse_body(&body)?;
     let mut realms = state.realms();
     let realm = find_realm_mut(&mut realms, &realm_name)?;
@@ -220,7 +220,7 @@ pub async fn remove(
     Path((realm_name, id)): Path<(String, String)>,
     info: RequestInfo,
 ) -> Reply {
-    require_admin(&state, &info)?;
+    require(&state, &info, &realm_name, Need::Manage(Area::Users))?;
     let mut realms = state.realms();
     let realm = find_realm_mut(&mut realms, &realm_name)?;
     let before = realm.users.len();
@@ -238,7 +238,7 @@ pub async fn reset_password(
     info: RequestInfo,
     body: String,
 ) -> Reply {
-    require_admin(&state, &info)?;
+    require(&state, &info, &realm_name, Need::Manage(Area::Users))?;
     let rep: CredentialRepresentation = parse_body(&body)?;
     let Some(value) = rep.value.filter(|v| !v.is_empty()) else {
         return Err(bad_request("Password must not be empty"));
@@ -258,7 +258,7 @@ pub async fn sessions(
     Path((realm_name, id)): Path<(String, String)>,
     info: RequestInfo,
 ) -> Reply {
-    require_admin(&state, &info)?;
+    require(&state, &info, &realm_name, Need::View(Area::Users))?;
     let now = state.now();
     let realms = state.realms();
     let realm = find_realm(&realms, &realm_name)?;
@@ -295,7 +295,7 @@ pub async fn logout(
     Path((realm_name, id)): Path<(String, String)>,
     info: RequestInfo,
 ) -> Reply {
-    require_admin(&state, &info)?;
+    require(&state, &info, &realm_name, Need::Manage(Area::Users))?;
     let mut realms = state.realms();
     let realm = find_realm_mut(&mut realms, &realm_name)?;
     find_user(realm, &id)?;
@@ -309,7 +309,7 @@ pub async fn delete_session(
     Path((realm_name, session)): Path<(String, String)>,
     info: RequestInfo,
 ) -> Reply {
-    require_admin(&state, &info)?;
+    require(&state, &info, &realm_name, Need::Manage(Area::Users))?;
     let mut realms = state.realms();
     let realm = find_realm_mut(&mut realms, &realm_name)?;
     if end_sessions(&state, realm, &info, "admin", |s| s.id == session).is_empty() {
@@ -349,7 +349,7 @@ pub async fn role_mappings(
     Path((realm_name, id)): Path<(String, String)>,
     info: RequestInfo,
 ) -> Reply {
-    require_admin(&state, &info)?;
+    require(&state, &info, &realm_name, Need::View(Area::Users))?;
     let realms = state.realms();
     let realm = find_realm(&realms, &realm_name)?;
     let user = find_user(realm, &id)?;
@@ -388,7 +388,7 @@ pub async fn realm_mappings(
     Path((realm_name, id)): Path<(String, String)>,
     info: RequestInfo,
 ) -> Reply {
-    require_admin(&state, &info)?;
+    require(&state, &info, &realm_name, Need::View(Area::Users))?;
     let realms = state.realms();
     let realm = find_realm(&realms, &realm_name)?;
     let user = find_user(realm, &id)?;
@@ -401,7 +401,7 @@ pub async fn effective_realm_mappings(
     Path((realm_name, id)): Path<(String, String)>,
     info: RequestInfo,
 ) -> Reply {
-    require_admin(&state, &info)?;
+    require(&state, &info, &realm_name, Need::View(Area::Users))?;
     let realms = state.realms();
     let realm = find_realm(&realms, &realm_name)?;
     let user = find_user(realm, &id)?;
@@ -443,7 +443,7 @@ async fn change_realm_mappings(
     body: String,
     add: bool,
 ) -> Reply {
-    require_admin(&state, &info)?;
+    require(&state, &info, &realm_name, Need::Manage(Area::Users))?;
     let reps: Vec<RoleRepresentation> = parse_body(&body)?;
     let mut realms = state.realms();
     let realm = find_realm_mut(&mut realms, &realm_name)?;
@@ -476,7 +476,7 @@ pub async fn client_mappings(
     Path((realm_name, id, client_uuid)): Path<(String, String, String)>,
     info: RequestInfo,
 ) -> Reply {
-    require_admin(&state, &info)?;
+    require(&state, &info, &realm_name, Need::View(Area::Users))?;
     let realms = state.realms();
     let realm = find_realm(&realms, &realm_name)?;
     let user = find_user(realm, &id)?;
@@ -495,7 +495,7 @@ pub async fn effective_client_mappings(
     Path((realm_name, id, client_uuid)): Path<(String, String, String)>,
     info: RequestInfo,
 ) -> Reply {
-    require_admin(&state, &info)?;
+    require(&state, &info, &realm_name, Need::View(Area::Users))?;
     let realms = state.realms();
     let realm = find_realm(&realms, &realm_name)?;
     let user = find_user(realm, &id)?;
@@ -515,7 +515,7 @@ async fn change_client_mappings(
     body: String,
     add: bool,
 ) -> Reply {
-    require_admin(&state, &info)?;
+    require(&state, &info, &realm_name, Need::Manage(Area::Users))?;
     let reps: Vec<RoleRepresentation> = parse_body(&body)?;
     let mut realms = state.realms();
     let realm = find_realm_mut(&mut realms, &realm_name)?;
