@@ -63,14 +63,7 @@ async fn representations_leave_out_what_is_not_set() {
 async fn a_new_client_secret_replaces_the_old_one() {
     let env = start().await;
     let admin = env.admin().await;
-    let [backend] = admin
-        .get("/admin/realms/test/clients?clientId=backend")
-        .await
-        .as_array()
-        .unwrap()
-        .clone()
-        .try_into()
-        .unwrap();
+    let backend = admin.client("test", "backend").await;
     let path = format!(
         "/admin/realms/test/clients/{}/client-secret",
         backend["id"].as_str().unwrap()
@@ -105,13 +98,7 @@ async fn users_are_found_by_state_and_attributes() {
     let env = start().await;
     let admin = env.admin().await;
     let disabled = admin.get("/admin/realms/test/users?enabled=false").await;
-    let names: Vec<&str> = disabled
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|u| u["username"].as_str().unwrap())
-        .collect();
-    assert_eq!(names, ["dave"]);
+    assert_eq!(sorted_field(&disabled, "username"), ["dave"]);
     created_id(
         &admin,
         "/admin/realms/test/users",
@@ -151,21 +138,8 @@ async fn the_users_holding_a_role_are_listed() {
     let env = start().await;
     let admin = env.admin().await;
     let holders = admin.get("/admin/realms/test/roles/user/users").await;
-    let names: Vec<&str> = holders
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|u| u["username"].as_str().unwrap())
-        .collect();
-    assert_eq!(names, ["carol"]);
-    let [web_app] = admin
-        .get("/admin/realms/test/clients?clientId=web-app")
-        .await
-        .as_array()
-        .unwrap()
-        .clone()
-        .try_into()
-        .unwrap();
+    assert_eq!(sorted_field(&holders, "username"), ["carol"]);
+    let web_app = admin.client("test", "web-app").await;
     let editors = admin
         .get(&format!(
             "/admin/realms/test/clients/{}/roles/editor/users",

@@ -17,14 +17,7 @@ use serde_json::{json, Value};
 
 /// The `name` of every object in a JSON array, sorted.
 fn names(list: &Value) -> Vec<String> {
-    let mut out: Vec<String> = list
-        .as_array()
-        .unwrap_or_else(|| panic!("not an array: {list}"))
-        .iter()
-        .map(|item| item["name"].as_str().unwrap().to_string())
-        .collect();
-    out.sort();
-    out
+    sorted_field(list, "name")
 }
 
 fn sorted_strings(list: &Value) -> Vec<String> {
@@ -71,32 +64,6 @@ const ACCOUNT_ROLES: [&str; 8] = [
     "view-profile",
 ];
 
-impl Admin<'_> {
-    /// The client with this clientId, as `GET /clients?clientId=` finds it.
-    async fn client(&self, realm: &str, client_id: &str) -> Value {
-        let found = self
-            .get(&format!(
-                "/admin/realms/{realm}/clients?clientId={client_id}"
-            ))
-            .await;
-        assert_eq!(
-            found.as_array().unwrap().len(),
-            1,
-            "one client {client_id} in {realm}"
-        );
-        found[0].clone()
-    }
-
-    async fn client_roles(&self, realm: &str, client_id: &str) -> Value {
-        let uuid = self.client(realm, client_id).await["id"]
-            .as_str()
-            .unwrap()
-            .to_string();
-        self.get(&format!("/admin/realms/{realm}/clients/{uuid}/roles"))
-            .await
-    }
-}
-
 #[tokio::test]
 async fn a_realm_created_through_the_admin_api_has_the_builtin_clients() {
     let env = start().await;
@@ -107,15 +74,8 @@ async fn a_realm_created_through_the_admin_api_has_the_builtin_clients() {
     assert_eq!(created.status(), 201);
 
     let clients = admin.get("/admin/realms/acme/clients").await;
-    let mut client_ids: Vec<&str> = clients
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["clientId"].as_str().unwrap())
-        .collect();
-    client_ids.sort_unstable();
     assert_eq!(
-        client_ids,
+        sorted_field(&clients, "clientId"),
         [
             "account",
             "account-console",
@@ -202,15 +162,8 @@ async fn the_master_realm_has_its_own_builtins() {
     let env = start().await;
     let admin = env.admin().await;
     let clients = admin.get("/admin/realms/master/clients").await;
-    let mut client_ids: Vec<&str> = clients
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["clientId"].as_str().unwrap())
-        .collect();
-    client_ids.sort_unstable();
     assert_eq!(
-        client_ids,
+        sorted_field(&clients, "clientId"),
         [
             "account",
             "account-console",
@@ -244,15 +197,7 @@ async fn the_master_realm_has_its_own_builtins() {
 async fn builtin_client_roles_mapped_through_the_admin_api_reach_the_token() {
     let env = start().await;
     let admin = env.admin().await;
-    admin
-        .post("/admin/realms", json!({ "realm": "acme", "enabled": true }))
-        .await;
-    admin
-        .post(
-            "/admin/realms/acme/clients",
-            json!({ "clientId": "spa", "publicClient": true, "directAccessGrantsEnabled": true }),
-        )
-        .await;
+    admin.realm_with_spa("acme").await;
     // Keycloak ignores role lists in a created user's representation; they must not fail either.
     let created = admin
         .post(
@@ -477,15 +422,7 @@ async fn an_import_with_a_composite_to_an_unknown_role_is_refused() {
 async fn the_default_roles_change_through_their_composites() {
     let env = start().await;
     let admin = env.admin().await;
-    admin
-        .post("/admin/realms", json!({ "realm": "acme", "enabled": true }))
-        .await;
-    admin
-        .post(
-            "/admin/realms/acme/clients",
-            json!({ "clientId": "spa", "publicClient": true, "directAccessGrantsEnabled": true }),
-        )
-        .await;
+    admin.realm_with_spa("acme").await;
     admin
         .post("/admin/realms/acme/roles", json!({ "name": "member" }))
         .await;
@@ -510,14 +447,7 @@ async fn the_default_roles_change_through_their_composites() {
         )
         .await;
     assert_eq!(added.status(), 204);
-    let created = admin
-        .post(
-            "/admin/realms/acme/users",
-            json!({ "username": "max", "enabled": true,
-                    "credentials": [{ "type": "password", "value": "max-pw" }] }),
-        )
-        .await;
-    assert_eq!(created.status(), 201);
+    admin.user_with_password("acme", "max", "max-pw").await;
     let tokens = env.password_grant("acme", "spa", "max", "max-pw").await;
     let access = jwt_claims(tokens["access_token"].as_str().unwrap());
     assert!(

@@ -20,37 +20,23 @@ use serde_json::{json, Value};
 /// access token.
 async fn backend_with_roles(env: &Env, roles: &[&str]) -> String {
     let admin = env.admin().await;
-    admin
-        .post("/admin/realms", json!({ "realm": "acme", "enabled": true }))
-        .await;
+    admin.realm_with_spa("acme").await;
     admin
         .post(
             "/admin/realms/acme/clients",
             json!({ "clientId": "backend", "secret": "backend-secret", "serviceAccountsEnabled": true }),
         )
         .await;
-    admin
-        .post(
-            "/admin/realms/acme/clients",
-            json!({ "clientId": "spa", "publicClient": true, "directAccessGrantsEnabled": true }),
-        )
-        .await;
-    let backend = &admin
-        .get("/admin/realms/acme/clients?clientId=backend")
-        .await[0];
+    let backend = admin.client("acme", "backend").await;
     let account = admin
         .get(&format!(
             "/admin/realms/acme/clients/{}/service-account-user",
             backend["id"].as_str().unwrap()
         ))
         .await;
-    let management = &admin
-        .get("/admin/realms/acme/clients?clientId=realm-management")
-        .await[0];
+    let management = admin.client("acme", "realm-management").await;
     let uuid = management["id"].as_str().unwrap();
-    let all = admin
-        .get(&format!("/admin/realms/acme/clients/{uuid}/roles"))
-        .await;
+    let all = admin.client_roles("acme", "realm-management").await;
     let wanted: Vec<Value> = all
         .as_array()
         .unwrap()
@@ -162,14 +148,7 @@ async fn a_realm_user_without_management_roles_is_refused() {
     let env = start().await;
     backend_with_roles(&env, &["realm-admin"]).await;
     let admin = env.admin().await;
-    let created = admin
-        .post(
-            "/admin/realms/acme/users",
-            json!({ "username": "plain", "enabled": true,
-                    "credentials": [{ "type": "password", "value": "plain-pw" }] }),
-        )
-        .await;
-    assert_eq!(created.status(), 201);
+    admin.user_with_password("acme", "plain", "plain-pw").await;
     let tokens = env.password_grant("acme", "spa", "plain", "plain-pw").await;
     let plain = as_token(&env, tokens["access_token"].as_str().unwrap());
     let refused = plain
