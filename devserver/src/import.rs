@@ -181,7 +181,7 @@ fn replace_role(roles: &mut Vec<Role>, role: Role) {
 }
 
 /// How an error message names a role.
-pub fn describe(role: &RoleRef) -> String {
+fn describe(role: &RoleRef) -> String {
     match role {
         RoleRef::Realm(name) => format!("realm role '{name}'"),
         RoleRef::Client { client_id, role } => format!("role '{role}' in client '{client_id}'"),

@@ -41,10 +41,7 @@ fn resolve(realm: &Realm, addressed: &Addressed) -> Result<RoleRef, Response> {
 }
 
 /// The roles a composites body lists; as in Keycloak, each is named by its id.
-pub fn composite_members(
-    realm: &Realm,
-    reps: &[RoleRepresentation],
-) -> Result<Vec<RoleRef>, Response> {
+fn composite_members(realm: &Realm, reps: &[RoleRepresentation]) -> Result<Vec<RoleRef>, Response> {
     reps.iter()
         .map(|rep| {
             rep.id
