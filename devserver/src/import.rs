@@ -3,10 +3,11 @@
 
 use std::path::Path;
 
-use crate::model::{Client, Password, Realm, Role, User};
+use crate::model::builtins;
+use crate::model::{Client, Password, Realm, Role, RoleRef, User};
 use crate::representations::{
     attribute_string, ClientRepresentation, RealmRepresentation, RoleRepresentation,
-    UserRepresentation,
+    RolesRepresentation, UserRepresentation,
 };
 use crate::util::{random_token, uuid};
 
@@ -58,14 +59,6 @@ pub fn realm_from_rep(rep: RealmRepresentation, now_ms: u64) -> Result<Realm, St
     };
     apply_realm_settings(&mut realm, &rep);
 
-    if let Some(roles) = &rep.roles {
-        for (index, role) in roles.realm.iter().enumerate() {
-            let role = role_from_rep(role).map_err(|e| format!("at roles.realm[{index}]: {e}"))?;
-            if realm.role(&role.name).is_none() {
-                realm.roles.push(role);
-            }
-        }
-    }
     for (index, client_rep) in rep.clients.iter().flatten().enumerate() {
         let client_id = client_rep
             .client_id
@@ -84,21 +77,9 @@ pub fn realm_from_rep(rep: RealmRepresentation, now_ms: u64) -> Result<Realm, St
         apply_client_rep(&mut client, client_rep);
         realm.clients.push(client);
     }
-    realm.add_builtin_roles_and_clients();
-    if let Some(roles) = &rep.roles {
-        for (client_id, list) in &roles.client {
-            let client = realm.client_mut(client_id).ok_or(format!(
-                "at roles.client.{client_id}: no client with clientId '{client_id}'"
-            ))?;
-            for (index, role) in list.iter().enumerate() {
-                let role = role_from_rep(role)
-                    .map_err(|e| format!("at roles.client.{client_id}[{index}]: {e}"))?;
-                if client.role(&role.name).is_none() {
-                    client.roles.push(role);
-                }
-            }
-        }
-    }
+    // Keycloak's own clients and roles, where the file does not give its own.
+    builtins::add_missing(&mut realm);
+    import_roles(&mut realm, rep.roles.as_ref())?;
     for (index, user_rep) in rep.users.iter().flatten().enumerate() {
         let username = user_rep
             .username
@@ -110,14 +91,15 @@ pub fn realm_from_rep(rep: RealmRepresentation, now_ms: u64) -> Result<Realm, St
                 "at users[{index}].username: duplicate user '{username}'"
             ));
         }
-        let mut user = User::new(&username, now_ms);
+        let mut user = realm.new_user(&username, now_ms);
         if let Some(id) = user_rep.id.clone().filter(|id| !id.is_empty()) {
             user.id = id;
         }
         if let Some(created) = user_rep.created_timestamp {
             user.created_timestamp = created;
         }
-        apply_user_rep(&mut realm, &mut user, user_rep)
+        apply_user_rep(&mut user, user_rep).map_err(|e| format!("at users[{index}].{e}"))?;
+        apply_user_role_lists(&mut realm, &mut user, user_rep)
             .map_err(|e| format!("at users[{index}].{e}"))?;
         realm.users.push(user);
     }
@@ -152,6 +134,60 @@ pub fn apply_realm_settings(realm: &mut Realm, rep: &RealmRepresentation) {
     }
 }
 
+/// The realm and client roles a file defines. A role that Keycloak would have created anyway is
+/// replaced by the file's, so that an export keeps its ids, descriptions and composites.
+fn import_roles(realm: &mut Realm, roles: Option<&RolesRepresentation>) -> Result<(), String> {
+    let Some(roles) = roles else {
+        return Ok(());
+    };
+    let mut defined: Vec<(String, RoleRef)> = Vec::new();
+    for (index, rep) in roles.realm.iter().enumerate() {
+        let place = format!("roles.realm[{index}]");
+        let role = role_from_rep(rep).map_err(|e| format!("at {place}: {e}"))?;
+        defined.push((place, RoleRef::Realm(role.name.clone())));
+        replace_role(&mut realm.roles, role);
+    }
+    for (client_id, list) in &roles.client {
+        let client = realm.client_mut(client_id).ok_or(format!(
+            "at roles.client.{client_id}: no client with clientId '{client_id}'"
+        ))?;
+        for (index, rep) in list.iter().enumerate() {
+            let place = format!("roles.client.{client_id}[{index}]");
+            let role = role_from_rep(rep).map_err(|e| format!("at {place}: {e}"))?;
+            defined.push((place, RoleRef::client(client_id, &role.name)));
+            replace_role(&mut client.roles, role);
+        }
+    }
+    // Composites may name roles defined further down the file: checked once all are in.
+    for (place, role) in defined {
+        let members = realm
+            .find_role(&role)
+            .map(|r| r.composites.clone())
+            .unwrap_or_default();
+        for member in members {
+            if realm.find_role(&member).is_none() {
+                return Err(format!("at {place}.composites: no {}", describe(&member)));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn replace_role(roles: &mut Vec<Role>, role: Role) {
+    match roles.iter_mut().find(|r| r.name == role.name) {
+        Some(existing) => *existing = role,
+        None => roles.push(role),
+    }
+}
+
+/// How an error message names a role.
+fn describe(role: &RoleRef) -> String {
+    match role {
+        RoleRef::Realm(name) => format!("realm role '{name}'"),
+        RoleRef::Client { client_id, role } => format!("role '{role}' in client '{client_id}'"),
+    }
+}
+
 pub fn role_from_rep(rep: &RoleRepresentation) -> Result<Role, String> {
     let name = rep
         .name
@@ -161,6 +197,24 @@ pub fn role_from_rep(rep: &RoleRepresentation) -> Result<Role, String> {
     let mut role = Role::new(name.trim(), rep.description.clone());
     if let Some(id) = rep.id.clone().filter(|id| !id.is_empty()) {
         role.id = id;
+    }
+    if let Some(composites) = &rep.composites {
+        let realm = composites
+            .realm
+            .iter()
+            .flatten()
+            .cloned()
+            .map(RoleRef::Realm);
+        let clients = composites
+            .client
+            .iter()
+            .flatten()
+            .flat_map(|(client_id, roles)| {
+                roles
+                    .iter()
+                    .map(move |role| RoleRef::client(client_id, role))
+            });
+        role.composites = realm.chain(clients).collect();
     }
     Ok(role)
 }
@@ -216,12 +270,9 @@ pub fn apply_client_rep(client: &mut Client, rep: &ClientRepresentation) {
     }
 }
 
-/// Applies a user representation; the error starts with the key it is about.
-pub fn apply_user_rep(
-    realm: &mut Realm,
-    user: &mut User,
-    rep: &UserRepresentation,
-) -> Result<(), String> {
+/// Applies a user representation's profile and credentials (what Keycloak's Admin API reads from
+/// it); the error starts with the key it is about.
+pub fn apply_user_rep(user: &mut User, rep: &UserRepresentation) -> Result<(), String> {
     if let Some(v) = &rep.email {
         user.email = Some(v.to_lowercase()).filter(|e| !e.is_empty());
     }
@@ -264,6 +315,16 @@ pub fn apply_user_rep(
             None => return Err(format!("credentials[{index}].value: missing")),
         }
     }
+    Ok(())
+}
+
+/// Maps the roles a user of a realm file lists (Keycloak's Admin API ignores these lists). As on
+/// import into Keycloak, a role that does not exist yet is created; a client must exist.
+pub fn apply_user_role_lists(
+    realm: &mut Realm,
+    user: &mut User,
+    rep: &UserRepresentation,
+) -> Result<(), String> {
     for role in rep.realm_roles.iter().flatten() {
         let role = role.trim();
         // Keycloak creates a realm role that a user mapping names but the export does not define.
@@ -300,7 +361,7 @@ pub fn ensure_service_account_users(realm: &mut Realm, now_ms: u64) {
         .collect();
     for client_id in wanted {
         if realm.service_account_user(&client_id).is_none() {
-            let mut user = User::new(&format!("service-account-{client_id}"), now_ms);
+            let mut user = realm.new_user(&format!("service-account-{client_id}"), now_ms);
             user.service_account_client = Some(client_id);
             realm.users.push(user);
         }

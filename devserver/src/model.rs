@@ -1,6 +1,8 @@
 //! The in-memory model of realms, clients, users and roles, and the rules that only depend on
 //! them (redirect URI matching, web origins, effective roles, passwords).
 
+pub mod builtins;
+
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use sha2::{Digest, Sha256};
@@ -28,16 +30,29 @@ pub const SCOPES_IN_TOKEN: [&str; 6] = [
     "microprofile-jwt",
 ];
 
-/// Roles every Keycloak user has through the realm's `default-roles-{realm}` composite.
-pub const DEFAULT_REALM_ROLES: [&str; 2] = ["offline_access", "uma_authorization"];
-pub const DEFAULT_ACCOUNT_ROLES: [&str; 3] =
-    ["manage-account", "manage-account-links", "view-profile"];
+/// A role named from elsewhere (a composite's members): a realm role or a client's role.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum RoleRef {
+    Realm(String),
+    Client { client_id: String, role: String },
+}
+
+impl RoleRef {
+    pub fn client(client_id: &str, role: &str) -> RoleRef {
+        RoleRef::Client {
+            client_id: client_id.to_string(),
+            role: role.to_string(),
+        }
+    }
+}
 
 #[derive(Clone, Debug)]
 pub struct Role {
     pub id: String,
     pub name: String,
     pub description: Option<String>,
+    /// The roles a user holding this one holds too (a composite role).
+    pub composites: BTreeSet<RoleRef>,
 }
 
 impl Role {
@@ -46,7 +61,12 @@ impl Role {
             id: uuid(),
             name: name.to_string(),
             description,
+            composites: BTreeSet::new(),
         }
+    }
+
+    pub fn is_composite(&self) -> bool {
+        !self.composites.is_empty()
     }
 }
 
@@ -385,37 +405,20 @@ impl Realm {
             name: name.to_string(),
             ..Realm::default()
         };
-        realm.add_builtin_roles_and_clients();
+        builtins::add_missing(&mut realm);
         realm
     }
 
-    /// The roles and the `account` client every Keycloak realm has.
-    pub fn add_builtin_roles_and_clients(&mut self) {
-        let default_composite = format!("default-roles-{}", self.name);
-        for name in DEFAULT_REALM_ROLES
-            .iter()
-            .copied()
-            .chain([default_composite.as_str()])
-        {
-            if self.role(name).is_none() {
-                self.roles.push(Role::new(name, None));
-            }
-        }
-        if self.client("account").is_none() {
-            let mut account = Client::new("account");
-            account.public_client = true;
-            account.name = Some("${client_account}".into());
-            account.base_url = Some(format!("/realms/{}/account/", self.name));
-            account.redirect_uris = vec![format!("/realms/{}/account/*", self.name)];
-            self.clients.push(account);
-        }
-        if let Some(account) = self.client_mut("account") {
-            for name in DEFAULT_ACCOUNT_ROLES {
-                if account.role(name).is_none() {
-                    account.roles.push(Role::new(name, None));
-                }
-            }
-        }
+    /// `default-roles-{realm}`: the composite every new user is given.
+    pub fn default_role_name(&self) -> String {
+        format!("default-roles-{}", self.name)
+    }
+
+    /// A new user of this realm, holding the default roles as Keycloak gives them.
+    pub fn new_user(&self, username: &str, now_ms: u64) -> User {
+        let mut user = User::new(username, now_ms);
+        user.realm_roles.insert(self.default_role_name());
+        user
     }
 
     pub fn role(&self, name: &str) -> Option<&Role> {
@@ -471,29 +474,127 @@ impl Realm {
             })
     }
 
-    /// Realm roles in the token: the user's own plus the default composite's.
-    pub fn effective_realm_roles(&self, user: &User) -> Vec<String> {
-        let mut roles: BTreeSet<String> = user.realm_roles.clone();
-        roles.insert(format!("default-roles-{}", self.name));
-        for role in DEFAULT_REALM_ROLES {
-            roles.insert(role.to_string());
+    /// The role a reference names, if it exists.
+    pub fn find_role(&self, role: &RoleRef) -> Option<&Role> {
+        match role {
+            RoleRef::Realm(name) => self.role(name),
+            RoleRef::Client { client_id, role } => self.client(client_id)?.role(role),
         }
-        roles.into_iter().collect()
     }
 
-    /// Client roles in the token, by clientId: the user's own plus the default account roles.
-    pub fn effective_client_roles(&self, user: &User) -> BTreeMap<String, Vec<String>> {
-        let mut out: BTreeMap<String, BTreeSet<String>> = user.client_roles.clone();
-        if user.service_account_client.is_none() && self.client("account").is_some() {
-            let account = out.entry("account".into()).or_default();
-            for role in DEFAULT_ACCOUNT_ROLES {
-                account.insert(role.to_string());
+    pub fn find_role_mut(&mut self, role: &RoleRef) -> Option<&mut Role> {
+        match role {
+            RoleRef::Realm(name) => self.roles.iter_mut().find(|r| r.name == *name),
+            RoleRef::Client { client_id, role } => self
+                .client_mut(client_id)?
+                .roles
+                .iter_mut()
+                .find(|r| r.name == *role),
+        }
+    }
+
+    /// The realm or client role with this id (role ids are unique within a realm).
+    pub fn role_by_id(&self, id: &str) -> Option<RoleRef> {
+        if let Some(role) = self.roles.iter().find(|r| r.id == id) {
+            return Some(RoleRef::Realm(role.name.clone()));
+        }
+        self.clients.iter().find_map(|client| {
+            client
+                .roles
+                .iter()
+                .find(|r| r.id == id)
+                .map(|role| RoleRef::client(&client.client_id, &role.name))
+        })
+    }
+
+    /// Removes every mention of a role that no longer exists: user mappings and composites.
+    pub fn forget_role(&mut self, gone: &RoleRef) {
+        for user in &mut self.users {
+            match gone {
+                RoleRef::Realm(name) => {
+                    user.realm_roles.remove(name);
+                }
+                RoleRef::Client { client_id, role } => {
+                    if let Some(set) = user.client_roles.get_mut(client_id) {
+                        set.remove(role);
+                    }
+                }
             }
         }
-        out.into_iter()
-            .filter(|(_, roles)| !roles.is_empty())
-            .map(|(client, roles)| (client, roles.into_iter().collect()))
+        let roles = self
+            .roles
+            .iter_mut()
+            .chain(self.clients.iter_mut().flat_map(|c| c.roles.iter_mut()));
+        for role in roles {
+            role.composites.remove(gone);
+        }
+    }
+
+    /// Removes every mention of a deleted client's roles.
+    pub fn forget_client(&mut self, client_id: &str) {
+        for user in &mut self.users {
+            user.client_roles.remove(client_id);
+        }
+        let roles = self
+            .roles
+            .iter_mut()
+            .chain(self.clients.iter_mut().flat_map(|c| c.roles.iter_mut()));
+        for role in roles {
+            role.composites.retain(
+                |member| !matches!(member, RoleRef::Client { client_id: c, .. } if c == client_id),
+            );
+        }
+    }
+
+    /// The roles these ones amount to: themselves and, transitively, their composites' members.
+    /// References to roles that do not exist are left out.
+    pub fn expand_roles(&self, roles: impl IntoIterator<Item = RoleRef>) -> BTreeSet<RoleRef> {
+        let mut seen = BTreeSet::new();
+        let mut pending: Vec<RoleRef> = roles.into_iter().collect();
+        while let Some(next) = pending.pop() {
+            if seen.contains(&next) {
+                continue;
+            }
+            let Some(role) = self.find_role(&next) else {
+                continue;
+            };
+            pending.extend(role.composites.iter().cloned());
+            seen.insert(next);
+        }
+        seen
+    }
+
+    /// The roles mapped to the user directly.
+    pub fn mapped_roles(&self, user: &User) -> Vec<RoleRef> {
+        let realm = user.realm_roles.iter().cloned().map(RoleRef::Realm);
+        let clients = user.client_roles.iter().flat_map(|(client_id, roles)| {
+            roles
+                .iter()
+                .map(move |role| RoleRef::client(client_id, role))
+        });
+        realm.chain(clients).collect()
+    }
+
+    /// Realm roles in the token: the user's own with their composites expanded.
+    pub fn effective_realm_roles(&self, user: &User) -> Vec<String> {
+        self.expand_roles(self.mapped_roles(user))
+            .into_iter()
+            .filter_map(|role| match role {
+                RoleRef::Realm(name) => Some(name),
+                RoleRef::Client { .. } => None,
+            })
             .collect()
+    }
+
+    /// Client roles in the token, by clientId, with composites expanded.
+    pub fn effective_client_roles(&self, user: &User) -> BTreeMap<String, Vec<String>> {
+        let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for role in self.expand_roles(self.mapped_roles(user)) {
+            if let RoleRef::Client { client_id, role } = role {
+                out.entry(client_id).or_default().push(role);
+            }
+        }
+        out
     }
 }
 

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use crate::model::{Client, Realm, Role, User};
+use crate::model::{Client, Realm, Role, RoleRef, User};
 
 #[derive(Clone, Debug, Default, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -76,6 +76,18 @@ pub struct RoleRepresentation {
     pub client_role: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub container_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub composites: Option<RoleCompositesRepresentation>,
+}
+
+/// The members of a composite role in a realm file: realm role names, and role names by clientId.
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RoleCompositesRepresentation {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub realm: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client: Option<BTreeMap<String, Vec<String>>>,
 }
 
 #[derive(Clone, Debug, Default, Deserialize, Serialize)]
@@ -170,15 +182,30 @@ pub struct ClientRepresentation {
 }
 
 pub fn role_rep(role: &Role, client_role: bool, container_id: &str) -> Value {
-    json!({
+    let mut out = json!({
         "id": role.id,
         "name": role.name,
-        "description": role.description,
-        "composite": false,
+        "composite": role.is_composite(),
         "clientRole": client_role,
         "containerId": container_id,
         "attributes": {},
-    })
+    });
+    // Keycloak leaves out what is not set.
+    if let (Some(obj), Some(description)) = (out.as_object_mut(), &role.description) {
+        obj.insert("description".into(), json!(description));
+    }
+    out
+}
+
+/// A role a reference names, as the Admin API shows it (None if it no longer exists).
+pub fn role_ref_rep(realm: &Realm, role: &RoleRef) -> Option<Value> {
+    match role {
+        RoleRef::Realm(name) => realm.role(name).map(|r| role_rep(r, false, &realm.id)),
+        RoleRef::Client { client_id, role } => {
+            let client = realm.client(client_id)?;
+            client.role(role).map(|r| role_rep(r, true, &client.id))
+        }
+    }
 }
 
 pub fn user_rep(user: &User) -> Value {
@@ -214,8 +241,16 @@ pub fn user_rep(user: &User) -> Value {
     out
 }
 
+/// Keycloak leaves out the fields that are not set rather than sending `null`.
+fn without_nulls(mut value: Value) -> Value {
+    if let Some(obj) = value.as_object_mut() {
+        obj.retain(|_, v| !v.is_null());
+    }
+    value
+}
+
 pub fn client_rep(client: &Client) -> Value {
-    json!({
+    without_nulls(json!({
         "id": client.id,
         "clientId": client.client_id,
         "name": client.name,
@@ -241,12 +276,15 @@ pub fn client_rep(client: &Client) -> Value {
         "defaultClientScopes": client.default_scopes,
         "optionalClientScopes": client.optional_scopes,
         "access": {"view": true, "configure": true, "manage": true},
-    })
+    }))
 }
 
 pub fn realm_rep(realm: &Realm) -> Value {
     let s = &realm.settings;
-    json!({
+    let default_role = realm
+        .role(&realm.default_role_name())
+        .map(|r| role_rep(r, false, &realm.id));
+    without_nulls(json!({
         "id": realm.id,
         "realm": realm.name,
         "displayName": s.display_name,
@@ -265,7 +303,8 @@ pub fn realm_rep(realm: &Realm) -> Value {
         "eventsEnabled": s.events_enabled,
         "sslRequired": "external",
         "defaultSignatureAlgorithm": "RS256",
-    })
+        "defaultRole": default_role,
+    }))
 }
 
 /// A client attribute value as Keycloak stores it: always a string.

@@ -21,7 +21,7 @@ use crate::hub::{Hub, HubConfig};
 use crate::import::load_realm_file;
 use crate::keys::{generate_rsa_key, KeySet};
 use crate::log::{self, Level};
-use crate::model::{Client, Password, Realm, User};
+use crate::model::{Password, Realm};
 use crate::state::{AppState, Shared};
 
 /// Everything the server needs to start.
@@ -91,22 +91,13 @@ impl RunningServer {
     }
 }
 
-/// The master realm with `admin-cli` and the admin user, unless a realm file provided one.
+/// The master realm (Keycloak's built-ins, `admin-cli` among them) with the admin user, unless a
+/// realm file provided one.
 fn master_realm(config: &ServerConfig, now_ms: u64) -> Realm {
-    let mut master = Realm::new("master");
+    let mut master = Realm::new(crate::admin::MASTER);
     master.settings.access_token_lifespan = 60;
     master.settings.display_name = Some("Keycloak".into());
-    let mut cli = Client::new("admin-cli");
-    cli.public_client = true;
-    cli.standard_flow = false;
-    cli.direct_access_grants = true;
-    master.clients.push(cli);
-    for role in ["admin", "create-realm"] {
-        if master.role(role).is_none() {
-            master.roles.push(crate::model::Role::new(role, None));
-        }
-    }
-    let mut admin = User::new(&config.admin_user, now_ms);
+    let mut admin = master.new_user(&config.admin_user, now_ms);
     admin.password = Some(Password::new(&config.admin_password));
     admin.realm_roles.insert("admin".into());
     admin.realm_roles.insert("create-realm".into());

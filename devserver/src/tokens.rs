@@ -195,8 +195,11 @@ pub fn issue(realm: &Realm, keys: &KeySet, request: &TokenRequest<'_>) -> Issued
         let origins: Vec<String> = client.allowed_origins().into_iter().collect();
         access.insert("allowed-origins".into(), json!(origins));
     }
-    if has(scopes, "roles") {
+    // Keycloak leaves out `realm_access` when the user has no realm role.
+    if has(scopes, "roles") && !realm_roles.is_empty() {
         access.insert("realm_access".into(), json!({ "roles": realm_roles }));
+    }
+    if has(scopes, "roles") {
         let resource: Map<String, Value> = client_roles
             .iter()
             .map(|(c, roles)| (c.clone(), json!({ "roles": roles })))

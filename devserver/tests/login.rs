@@ -381,7 +381,7 @@ async fn request_errors_redirect_to_the_client_with_keycloak_messages() {
         assert_eq!(got["state"], "s");
         assert_eq!(got["iss"], format!("{}/realms/demo", env.base));
     }
-    // Implicit with query mode is refused (and the error goes to the fragment).
+    // Implicit with query mode is refused through the query, as Keycloak does.
     let params = [
         ("client_id", "web-app"),
         ("redirect_uri", "http://localhost:3000/"),
@@ -392,7 +392,7 @@ async fn request_errors_redirect_to_the_client_with_keycloak_messages() {
     let response = env.get(&auth_url(&env, "test", &params)).await;
     let target = location(&response);
     assert!(
-        target.starts_with("http://localhost:3000/#error=invalid_request"),
+        target.starts_with("http://localhost:3000/?error=invalid_request"),
         "{target}"
     );
     let params = [

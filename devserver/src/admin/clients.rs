@@ -7,17 +7,17 @@ use axum::Json;
 use serde_json::{json, Value};
 
 use super::{
-    admin_url, bad_request, conflict, created, error, find_realm, find_realm_mut, parse_body,
-    require_admin, role_not_found, Reply,
+    admin_url, bad_request, check_composites, conflict, created, error, find_realm, find_realm_mut,
+    parse_body, require, role_not_found, Area, Need, Reply,
 };
 use crate::http::RequestInfo;
 use crate::import::{apply_client_rep, ensure_service_account_users, role_from_rep};
-use crate::model::{Client, Realm};
+use crate::model::{Client, Realm, RoleRef};
 use crate::representations::{
     client_rep, role_rep, user_rep, ClientRepresentation, RoleRepresentation,
 };
 use crate::state::Shared;
-use crate::util::{form_decode, pair_value};
+use crate::util::{form_decode, pair_value, random_token};
 
 /// The client with this internal id, or Keycloak's 404.
 fn find_client<'a>(realm: &'a Realm, id: &str) -> Result<&'a Client, Response> {
@@ -42,12 +42,13 @@ pub async fn list(
     RawQuery(query): RawQuery,
     info: RequestInfo,
 ) -> Reply {
-    require_admin(&state, &info)?;
+    require(&state, &info, &realm, Need::View(Area::Clients))?;
     let params = form_decode(query.as_deref().unwrap_or_default());
     let wanted = pair_value(&params, "clientId");
     let search = params.iter().any(|(k, v)| k == "search" && v == "true");
     let realms = state.realms();
     let realm = find_realm(&realms, &realm)?;
+    let number = |name: &str| pair_value(&params, name).and_then(|v| v.parse::<usize>().ok());
     let list: Vec<Value> = realm
         .clients
         .iter()
@@ -56,6 +57,8 @@ pub async fn list(
             Some(w) => c.client_id == w,
             None => true,
         })
+        .skip(number("first").unwrap_or(0))
+        .take(number("max").unwrap_or(usize::MAX))
         .map(client_rep)
         .collect();
     Ok(Json(list).into_response())
@@ -67,7 +70,7 @@ pub async fn create(
     info: RequestInfo,
     body: String,
 ) -> Reply {
-    require_admin(&state, &info)?;
+    require(&state, &info, &realm_name, Need::Manage(Area::Clients))?;
     let rep: ClientRepresentation = parse_body(&body)?;
     let Some(client_id) = rep.client_id.clone().filter(|c| !c.is_empty()) else {
         return Err(bad_request("Client id is missing"));
@@ -94,7 +97,7 @@ pub async fn get_one(
     Path((realm, id)): Path<(String, String)>,
     info: RequestInfo,
 ) -> Reply {
-    require_admin(&state, &info)?;
+    require(&state, &info, &realm, Need::View(Area::Clients))?;
     let realms = state.realms();
     let client = find_client(find_realm(&realms, &realm)?, &id)?;
     Ok(Json(client_rep(client)).into_response())
@@ -106,7 +109,7 @@ pub async fn update(
     info: RequestInfo,
     body: String,
 ) -> Reply {
-    require_admin(&state, &info)?;
+    require(&state, &info, &realm_name, Need::Manage(Area::Clients))?;
     let rep: ClientRepresentation = parse_body(&body)?;
     let now_ms = state.now_ms();
     let mut realms = state.realms();
@@ -129,7 +132,7 @@ pub async fn remove(
     Path((realm_name, id)): Path<(String, String)>,
     info: RequestInfo,
 ) -> Reply {
-    require_admin(&state, &info)?;
+    require(&state, &info, &realm_name, Need::Manage(Area::Clients))?;
     let mut realms = state.realms();
     let realm = find_realm_mut(&mut realms, &realm_name)?;
     let client_id = find_client(realm, &id)?.client_id.clone();
@@ -137,9 +140,7 @@ pub async fn remove(
     realm
         .users
         .retain(|u| u.service_account_client.as_deref() != Some(client_id.as_str()));
-    for user in &mut realm.users {
-        user.client_roles.remove(&client_id);
-    }
+    realm.forget_client(&client_id);
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -148,10 +149,27 @@ pub async fn secret(
     Path((realm, id)): Path<(String, String)>,
     info: RequestInfo,
 ) -> Reply {
-    require_admin(&state, &info)?;
+    require(&state, &info, &realm, Need::Manage(Area::Clients))?;
     let realms = state.realms();
     let client = find_client(find_realm(&realms, &realm)?, &id)?;
     Ok(Json(json!({ "type": "secret", "value": client.secret })).into_response())
+}
+
+/// `POST .../client-secret`: a new secret for a confidential client; the old one stops working.
+pub async fn regenerate_secret(
+    State(state): State<Shared>,
+    Path((realm_name, id)): Path<(String, String)>,
+    info: RequestInfo,
+) -> Reply {
+    require(&state, &info, &realm_name, Need::Manage(Area::Clients))?;
+    let mut realms = state.realms();
+    let client = find_client_mut(find_realm_mut(&mut realms, &realm_name)?, &id)?;
+    if client.public_client {
+        return Err(bad_request("Public clients have no secret"));
+    }
+    let secret = random_token(24);
+    client.secret = Some(secret.clone());
+    Ok(Json(json!({ "type": "secret", "value": secret })).into_response())
 }
 
 pub async fn service_account_user(
@@ -159,7 +177,7 @@ pub async fn service_account_user(
     Path((realm, id)): Path<(String, String)>,
     info: RequestInfo,
 ) -> Reply {
-    require_admin(&state, &info)?;
+    require(&state, &info, &realm, Need::View(Area::Clients))?;
     let realms = state.realms();
     let realm = find_realm(&realms, &realm)?;
     let client = find_client(realm, &id)?;
@@ -174,7 +192,7 @@ pub async fn list_roles(
     Path((realm, id)): Path<(String, String)>,
     info: RequestInfo,
 ) -> Reply {
-    require_admin(&state, &info)?;
+    require(&state, &info, &realm, Need::Any)?;
     let realms = state.realms();
     let client = find_client(find_realm(&realms, &realm)?, &id)?;
     let roles: Vec<Value> = client
@@ -191,11 +209,13 @@ pub async fn create_role(
     info: RequestInfo,
     body: String,
 ) -> Reply {
-    require_admin(&state, &info)?;
+    require(&state, &info, &realm_name, Need::Manage(Area::Clients))?;
     let rep: RoleRepresentation = parse_body(&body)?;
     let role = role_from_rep(&rep).map_err(|message| bad_request(&message))?;
     let mut realms = state.realms();
-    let client = find_client_mut(find_realm_mut(&mut realms, &realm_name)?, &id)?;
+    let realm = find_realm_mut(&mut realms, &realm_name)?;
+    check_composites(realm, &role)?;
+    let client = find_client_mut(realm, &id)?;
     if client.role(&role.name).is_some() {
         return Err(conflict(&format!(
             "Role with name {} already exists",
@@ -217,7 +237,7 @@ pub async fn get_role(
     Path((realm, id, name)): Path<(String, String, String)>,
     info: RequestInfo,
 ) -> Reply {
-    require_admin(&state, &info)?;
+    require(&state, &info, &realm, Need::Any)?;
     let realms = state.realms();
     let client = find_client(find_realm(&realms, &realm)?, &id)?;
     let role = client.role(&name).ok_or_else(role_not_found)?;
@@ -229,7 +249,7 @@ pub async fn delete_role(
     Path((realm_name, id, name)): Path<(String, String, String)>,
     info: RequestInfo,
 ) -> Reply {
-    require_admin(&state, &info)?;
+    require(&state, &info, &realm_name, Need::Manage(Area::Clients))?;
     let mut realms = state.realms();
     let realm = find_realm_mut(&mut realms, &realm_name)?;
     let client = find_client_mut(realm, &id)?;
@@ -239,10 +259,6 @@ pub async fn delete_role(
         return Err(role_not_found());
     }
     let client_id = client.client_id.clone();
-    for user in &mut realm.users {
-        if let Some(set) = user.client_roles.get_mut(&client_id) {
-            set.remove(&name);
-        }
-    }
+    realm.forget_role(&RoleRef::client(&client_id, &name));
     Ok(StatusCode::NO_CONTENT.into_response())
 }

@@ -5,6 +5,7 @@
 mod clients;
 mod knobs;
 mod realms;
+mod roles;
 mod users;
 
 use std::collections::BTreeMap;
@@ -18,12 +19,13 @@ use serde_json::{json, Value};
 
 use crate::events::EventBuilder;
 use crate::http::{add_header, RequestInfo};
-use crate::model::Realm;
+use crate::model::builtins;
+use crate::model::{Realm, Role, User};
 use crate::oidc::verify_access_token;
 use crate::sessions::UserSession;
 use crate::state::{AppState, Shared};
 
-pub const MASTER: &str = "master";
+pub const MASTER: &str = crate::model::builtins::MASTER_REALM;
 
 /// What an admin handler answers. The error side is a finished Keycloak-style response, so that
 /// the admin check, body parsing and lookups can all use `?`.
@@ -55,6 +57,23 @@ pub fn routes() -> Router<Shared> {
             &format!("{r}/roles/{{name}}"),
             get(realms::get_role).delete(realms::delete_role),
         )
+        .route(
+            &format!("{r}/roles/{{name}}/composites"),
+            get(roles::realm_role_composites)
+                .post(roles::add_realm_role_composites)
+                .delete(roles::remove_realm_role_composites),
+        )
+        .route(
+            &format!("{r}/roles/{{name}}/users"),
+            get(roles::realm_role_users),
+        )
+        .route(&format!("{r}/roles-by-id/{{id}}"), get(roles::by_id))
+        .route(
+            &format!("{r}/roles-by-id/{{id}}/composites"),
+            get(roles::by_id_composites)
+                .post(roles::add_by_id_composites)
+                .delete(roles::remove_by_id_composites),
+        )
         .route(&format!("{r}/users"), get(users::list).post(users::create))
         .route(&format!("{r}/users/count"), get(users::count))
         .route(
@@ -78,10 +97,18 @@ pub fn routes() -> Router<Shared> {
                 .delete(users::remove_realm_mappings),
         )
         .route(
+            &format!("{r}/users/{{id}}/role-mappings/realm/composite"),
+            get(users::effective_realm_mappings),
+        )
+        .route(
             &format!("{r}/users/{{id}}/role-mappings/clients/{{client}}"),
             get(users::client_mappings)
                 .post(users::add_client_mappings)
                 .delete(users::remove_client_mappings),
+        )
+        .route(
+            &format!("{r}/users/{{id}}/role-mappings/clients/{{client}}/composite"),
+            get(users::effective_client_mappings),
         )
         .route(
             &format!("{r}/clients"),
@@ -95,7 +122,7 @@ pub fn routes() -> Router<Shared> {
         )
         .route(
             &format!("{r}/clients/{{id}}/client-secret"),
-            get(clients::secret),
+            get(clients::secret).post(clients::regenerate_secret),
         )
         .route(
             &format!("{r}/clients/{{id}}/service-account-user"),
@@ -108,6 +135,16 @@ pub fn routes() -> Router<Shared> {
         .route(
             &format!("{r}/clients/{{id}}/roles/{{name}}"),
             get(clients::get_role).delete(clients::delete_role),
+        )
+        .route(
+            &format!("{r}/clients/{{id}}/roles/{{name}}/users"),
+            get(roles::client_role_users),
+        )
+        .route(
+            &format!("{r}/clients/{{id}}/roles/{{name}}/composites"),
+            get(roles::client_role_composites)
+                .post(roles::add_client_role_composites)
+                .delete(roles::remove_client_role_composites),
         )
         .merge(knobs::routes())
 }
@@ -139,27 +176,107 @@ pub fn created(location: &str) -> Response {
     response
 }
 
+fn unauthorized() -> Response {
+    let mut response = error(StatusCode::UNAUTHORIZED, "HTTP 401 Unauthorized");
+    add_header(&mut response, WWW_AUTHENTICATE, "Bearer");
+    response
+}
+
+fn forbidden() -> Response {
+    error(StatusCode::FORBIDDEN, "unknown_error")
+}
+
+/// The user a valid access token of the realm was issued to.
+fn token_user<'a>(realm: &'a Realm, state: &AppState, token: &str) -> Option<&'a User> {
+    let claims = verify_access_token(realm, &state.keys(), token, state.now()).ok()?;
+    claims
+        .get("sub")
+        .and_then(Value::as_str)
+        .and_then(|sub| realm.user(sub))
+}
+
 /// Checks the bearer token: a valid master-realm access token of a user with the `admin` role.
+/// For what only the master realm's admins may do: the realm list, creating and deleting
+/// realms, devserver's knobs.
 pub fn require_admin(state: &AppState, info: &RequestInfo) -> Result<(), Response> {
-    let unauthorized = || {
-        let mut response = error(StatusCode::UNAUTHORIZED, "HTTP 401 Unauthorized");
-        add_header(&mut response, WWW_AUTHENTICATE, "Bearer");
-        response
-    };
     let token = info.bearer().ok_or_else(unauthorized)?;
     let realms = state.realms();
     let master = realms.get(MASTER).ok_or_else(unauthorized)?;
-    let claims = verify_access_token(master, &state.keys(), &token, state.now())
-        .map_err(|_| unauthorized())?;
-    let is_admin = claims
-        .get("sub")
-        .and_then(Value::as_str)
-        .and_then(|sub| master.user(sub))
-        .is_some_and(|user| user.realm_roles.contains("admin"));
-    if is_admin {
+    let user = token_user(master, state, &token).ok_or_else(unauthorized)?;
+    if user.realm_roles.contains("admin") {
         Ok(())
     } else {
-        Err(error(StatusCode::FORBIDDEN, "unknown_error"))
+        Err(forbidden())
+    }
+}
+
+/// The part of a realm an Admin API call is about.
+#[derive(Clone, Copy, Debug)]
+pub enum Area {
+    Realm,
+    Users,
+    Clients,
+    Events,
+}
+
+/// What an Admin API call on a realm needs, in Keycloak's `realm-management` roles.
+#[derive(Clone, Copy, Debug)]
+pub enum Need {
+    /// Reading roles and the realm itself: any management role.
+    Any,
+    View(Area),
+    Manage(Area),
+}
+
+impl Need {
+    fn granted_by(self, role: &str) -> bool {
+        let allowed: &[&str] = match self {
+            Need::Any => return true,
+            Need::View(Area::Realm) => &["view-realm", "manage-realm"],
+            Need::View(Area::Users) => &["view-users", "manage-users", "query-users"],
+            Need::View(Area::Clients) => &["view-clients", "manage-clients", "query-clients"],
+            Need::View(Area::Events) => &["view-events", "manage-events"],
+            Need::Manage(Area::Realm) => &["manage-realm"],
+            Need::Manage(Area::Users) => &["manage-users"],
+            Need::Manage(Area::Clients) => &["manage-clients"],
+            Need::Manage(Area::Events) => &["manage-events"],
+        };
+        allowed.contains(&role)
+    }
+}
+
+/// Checks the bearer token for a call on `realm_name`: a master-realm admin may do anything; a
+/// user (or service account) of that realm itself may do what its effective `realm-management`
+/// roles grant, as in Keycloak. A token of any other realm is refused.
+pub fn require(
+    state: &AppState,
+    info: &RequestInfo,
+    realm_name: &str,
+    need: Need,
+) -> Result<(), Response> {
+    let token = info.bearer().ok_or_else(unauthorized)?;
+    let realms = state.realms();
+    if let Some(user) = realms
+        .get(MASTER)
+        .and_then(|master| token_user(master, state, &token))
+    {
+        return if user.realm_roles.contains("admin") {
+            Ok(())
+        } else {
+            Err(forbidden())
+        };
+    }
+    let realm = realms.get(realm_name).ok_or_else(unauthorized)?;
+    let user = token_user(realm, state, &token).ok_or_else(unauthorized)?;
+    let management = builtins::management_client_id(&realm.name);
+    let granted = realm
+        .effective_client_roles(user)
+        .get(&management)
+        .is_some_and(|roles| roles.iter().any(|role| need.granted_by(role)));
+    if granted {
+        Ok(())
+    } else {
+        Err(forbidden())
     }
 }
 
@@ -204,6 +321,18 @@ fn realm_not_found() -> Response {
 
 pub fn role_not_found() -> Response {
     error(StatusCode::NOT_FOUND, "Could not find role")
+}
+
+/// A new role's composites must name roles of the realm.
+pub fn check_composites(realm: &Realm, role: &Role) -> Result<(), Response> {
+    if role.composites.iter().all(|m| realm.find_role(m).is_some()) {
+        Ok(())
+    } else {
+        Err(error(
+            StatusCode::NOT_FOUND,
+            "Could not find composite role",
+        ))
+    }
 }
 
 /// Ends the realm's sessions that `filter` picks, with a LOGOUT event each that gives `reason`;

@@ -7,11 +7,12 @@ use axum::Json;
 use serde_json::Value;
 
 use super::{
-    admin_url, bad_request, conflict, created, find_realm, find_realm_mut, parse_body,
-    require_admin, role_not_found, Reply, MASTER,
+    admin_url, bad_request, check_composites, conflict, created, find_realm, find_realm_mut,
+    parse_body, require, require_admin, role_not_found, Area, Need, Reply, MASTER,
 };
 use crate::http::RequestInfo;
 use crate::import::{apply_realm_settings, realm_from_rep, role_from_rep};
+use crate::model::RoleRef;
 use crate::representations::{realm_rep, role_rep, RealmRepresentation, RoleRepresentation};
 use crate::state::Shared;
 use crate::util::{form_decode, pair_value};
@@ -40,7 +41,7 @@ pub async fn get_one(
     Path(realm): Path<String>,
     info: RequestInfo,
 ) -> Reply {
-    require_admin(&state, &info)?;
+    require(&state, &info, &realm, Need::Any)?;
     let realms = state.realms();
     Ok(Json(realm_rep(find_realm(&realms, &realm)?)).into_response())
 }
@@ -51,7 +52,7 @@ pub async fn update(
     info: RequestInfo,
     body: String,
 ) -> Reply {
-    require_admin(&state, &info)?;
+    require(&state, &info, &realm_name, Need::Manage(Area::Realm))?;
     let rep: RealmRepresentation = parse_body(&body)?;
     let mut realms = state.realms();
     let realm = find_realm_mut(&mut realms, &realm_name)?;
@@ -87,7 +88,7 @@ pub async fn events(
     RawQuery(query): RawQuery,
     info: RequestInfo,
 ) -> Reply {
-    require_admin(&state, &info)?;
+    require(&state, &info, &realm, Need::View(Area::Events))?;
     find_realm(&state.realms(), &realm)?;
     let params = form_decode(query.as_deref().unwrap_or_default());
     let types: Vec<&str> = params
@@ -118,7 +119,7 @@ pub async fn clear_events(
     Path(realm): Path<String>,
     info: RequestInfo,
 ) -> Reply {
-    require_admin(&state, &info)?;
+    require(&state, &info, &realm, Need::Manage(Area::Events))?;
     state.events.clear(&realm);
     Ok(StatusCode::NO_CONTENT.into_response())
 }
@@ -128,7 +129,7 @@ pub async fn list_roles(
     Path(realm): Path<String>,
     info: RequestInfo,
 ) -> Reply {
-    require_admin(&state, &info)?;
+    require(&state, &info, &realm, Need::Any)?;
     let realms = state.realms();
     let realm = find_realm(&realms, &realm)?;
     let roles: Vec<Value> = realm
@@ -145,11 +146,12 @@ pub async fn create_role(
     info: RequestInfo,
     body: String,
 ) -> Reply {
-    require_admin(&state, &info)?;
+    require(&state, &info, &realm_name, Need::Manage(Area::Realm))?;
     let rep: RoleRepresentation = parse_body(&body)?;
     let role = role_from_rep(&rep).map_err(|message| bad_request(&message))?;
     let mut realms = state.realms();
     let realm = find_realm_mut(&mut realms, &realm_name)?;
+    check_composites(realm, &role)?;
     if realm.role(&role.name).is_some() {
         return Err(conflict(&format!(
             "Role with name {} already exists",
@@ -166,7 +168,7 @@ pub async fn get_role(
     Path((realm, name)): Path<(String, String)>,
     info: RequestInfo,
 ) -> Reply {
-    require_admin(&state, &info)?;
+    require(&state, &info, &realm, Need::Any)?;
     let realms = state.realms();
     let realm = find_realm(&realms, &realm)?;
     let role = realm.role(&name).ok_or_else(role_not_found)?;
@@ -178,7 +180,7 @@ pub async fn delete_role(
     Path((realm, name)): Path<(String, String)>,
     info: RequestInfo,
 ) -> Reply {
-    require_admin(&state, &info)?;
+    require(&state, &info, &realm, Need::Manage(Area::Realm))?;
     let mut realms = state.realms();
     let realm = find_realm_mut(&mut realms, &realm)?;
     let before = realm.roles.len();
@@ -186,8 +188,6 @@ pub async fn delete_role(
     if realm.roles.len() == before {
         return Err(role_not_found());
     }
-    for user in &mut realm.users {
-        user.realm_roles.remove(&name);
-    }
+    realm.forget_role(&RoleRef::Realm(name));
     Ok(StatusCode::NO_CONTENT.into_response())
 }

@@ -10,13 +10,14 @@ use serde_json::{json, Value};
 
 use super::{
     admin_url, bad_request, conflict, created, end_sessions, error, find_realm, find_realm_mut,
-    parse_body, require_admin, role_not_found, Reply,
+    parse_body, require, Area, Need, Reply,
 };
 use crate::http::RequestInfo;
 use crate::import::apply_user_rep;
-use crate::model::{is_reserved_username, Client, Password, Realm, Role, User};
+use crate::model::{is_reserved_username, Client, Password, Realm, Role, RoleRef, User};
 use crate::representations::{
-    role_rep, user_rep, CredentialRepresentation, RoleRepresentation, UserRepresentation,
+    role_ref_rep, role_rep, user_rep, CredentialRepresentation, RoleRepresentation,
+    UserRepresentation,
 };
 use crate::state::Shared;
 use crate::util::{form_decode, pair_value};
@@ -69,6 +70,29 @@ fn matches_query(user: &User, params: &[(String, String)]) -> bool {
             }
         }
     }
+    for (name, value) in [
+        ("enabled", user.enabled),
+        ("emailVerified", user.email_verified),
+    ] {
+        if let Some(wanted) = get(name) {
+            if wanted != value.to_string() {
+                return false;
+            }
+        }
+    }
+    // `q=name:value name:value`: custom attributes, each matched exactly.
+    if let Some(q) = pair_value(params, "q") {
+        for condition in q.split_whitespace() {
+            let (name, wanted) = condition.split_once(':').unwrap_or((condition, ""));
+            let has = user
+                .attributes
+                .get(name)
+                .is_some_and(|values| values.iter().any(|v| v == wanted));
+            if !has {
+                return false;
+            }
+        }
+    }
     if let Some(search) = get("search") {
         let search = search.trim_matches('*');
         let hit = fields
@@ -100,7 +124,7 @@ pub async fn list(
     RawQuery(query): RawQuery,
     info: RequestInfo,
 ) -> Reply {
-    require_admin(&state, &info)?;
+    require(&state, &info, &realm, Need::View(Area::Users))?;
     let params = form_decode(query.as_deref().unwrap_or_default());
     let number = |name: &str| pair_value(&params, name).and_then(|v| v.parse::<usize>().ok());
     let first = number("first").unwrap_or(0);
@@ -121,7 +145,7 @@ pub async fn count(
     RawQuery(query): RawQuery,
     info: RequestInfo,
 ) -> Reply {
-    require_admin(&state, &info)?;
+    require(&state, &info, &realm, Need::View(Area::Users))?;
     let params = form_decode(query.as_deref().unwrap_or_default());
     let realms = state.realms();
     let realm = find_realm(&realms, &realm)?;
@@ -134,7 +158,7 @@ pub async fn create(
     info: RequestInfo,
     body: String,
 ) -> Reply {
-    require_admin(&state, &info)?;
+    require(&state, &info, &realm_name, Need::Manage(Area::Users))?;
     let rep: UserRepresentation = parse_body(&body)?;
     let Some(username) = rep.username.clone().filter(|u| !u.trim().is_empty()) else {
         return Err(bad_request("User name is missing"));
@@ -150,8 +174,9 @@ pub async fn create(
             return Err(conflict("User exists with same email"));
         }
     }
-    let mut user = User::new(username.trim(), now_ms);
-    apply_user_rep(realm, &mut user, &rep).map_err(|message| bad_request(&message))?;
+    // As in Keycloak, the representation's role lists are not mapped: only the default roles.
+    let mut user = realm.new_user(username.trim(), now_ms);
+    apply_user_rep(&mut user, &rep).map_err(|message| bad_request(&message))?;
     let location = format!("{}/users/{}", admin_url(&info, &realm_name), user.id);
     realm.users.push(user);
     Ok(created(&location))
@@ -162,7 +187,7 @@ pub async fn get_one(
     Path((realm, id)): Path<(String, String)>,
     info: RequestInfo,
 ) -> Reply {
-    require_admin(&state, &info)?;
+    require(&state, &info, &realm, Need::View(Area::Users))?;
     let realms = state.realms();
     let user = find_user(find_realm(&realms, &realm)?, &id)?;
     Ok(Json(user_rep(user)).into_response())
@@ -174,18 +199,18 @@ pub async fn update(
     info: RequestInfo,
     body: String,
 ) -> Reply {
-    require_admin(&state, &info)?;
+    require(&state, &info, &realm_name, Need::Manage(Area::Users))?;
     let rep: UserRepresentation = parse_body(&body)?;
     let mut realms = state.realms();
     let realm = find_realm_mut(&mut realms, &realm_name)?;
-    // Changed on a copy, since `apply_user_rep` also needs the realm (it may add roles to it).
+    // Changed on a copy, so that a refused update leaves the user as it was.
     let mut user = find_user(realm, &id)?.clone();
     if let Some(username) = rep.username.as_deref() {
         if username.to_lowercase() != user.username {
             return Err(bad_request("error-user-attribute-read-only"));
         }
     }
-    apply_user_rep(realm, &mut user, &rep).map_err(|message| bad_request(&message))?;
+    apply_user_rep(&mut user, &rep).map_err(|message| bad_request(&message))?;
     *find_user_mut(realm, &id)? = user;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
@@ -195,7 +220,7 @@ pub async fn remove(
     Path((realm_name, id)): Path<(String, String)>,
     info: RequestInfo,
 ) -> Reply {
-    require_admin(&state, &info)?;
+    require(&state, &info, &realm_name, Need::Manage(Area::Users))?;
     let mut realms = state.realms();
     let realm = find_realm_mut(&mut realms, &realm_name)?;
     let before = realm.users.len();
@@ -213,7 +238,7 @@ pub async fn reset_password(
     info: RequestInfo,
     body: String,
 ) -> Reply {
-    require_admin(&state, &info)?;
+    require(&state, &info, &realm_name, Need::Manage(Area::Users))?;
     let rep: CredentialRepresentation = parse_body(&body)?;
     let Some(value) = rep.value.filter(|v| !v.is_empty()) else {
         return Err(bad_request("Password must not be empty"));
@@ -233,7 +258,7 @@ pub async fn sessions(
     Path((realm_name, id)): Path<(String, String)>,
     info: RequestInfo,
 ) -> Reply {
-    require_admin(&state, &info)?;
+    require(&state, &info, &realm_name, Need::View(Area::Users))?;
     let now = state.now();
     let realms = state.realms();
     let realm = find_realm(&realms, &realm_name)?;
@@ -270,7 +295,7 @@ pub async fn logout(
     Path((realm_name, id)): Path<(String, String)>,
     info: RequestInfo,
 ) -> Reply {
-    require_admin(&state, &info)?;
+    require(&state, &info, &realm_name, Need::Manage(Area::Users))?;
     let mut realms = state.realms();
     let realm = find_realm_mut(&mut realms, &realm_name)?;
     find_user(realm, &id)?;
@@ -284,7 +309,7 @@ pub async fn delete_session(
     Path((realm_name, session)): Path<(String, String)>,
     info: RequestInfo,
 ) -> Reply {
-    require_admin(&state, &info)?;
+    require(&state, &info, &realm_name, Need::Manage(Area::Users))?;
     let mut realms = state.realms();
     let realm = find_realm_mut(&mut realms, &realm_name)?;
     if end_sessions(&state, realm, &info, "admin", |s| s.id == session).is_empty() {
@@ -309,12 +334,22 @@ fn client_role_reps(client: &Client, names: &BTreeSet<String>) -> Vec<Value> {
         .collect()
 }
 
+/// The user's effective roles (mapped ones and what their composites hold) that `keep` picks.
+fn effective_role_reps(realm: &Realm, user: &User, keep: impl Fn(&RoleRef) -> bool) -> Vec<Value> {
+    realm
+        .expand_roles(realm.mapped_roles(user))
+        .iter()
+        .filter(|role| keep(role))
+        .filter_map(|role| role_ref_rep(realm, role))
+        .collect()
+}
+
 pub async fn role_mappings(
     State(state): State<Shared>,
     Path((realm_name, id)): Path<(String, String)>,
     info: RequestInfo,
 ) -> Reply {
-    require_admin(&state, &info)?;
+    require(&state, &info, &realm_name, Need::View(Area::Users))?;
     let realms = state.realms();
     let realm = find_realm(&realms, &realm_name)?;
     let user = find_user(realm, &id)?;
@@ -323,17 +358,25 @@ pub async fn role_mappings(
         let Some(client) = realm.client(client_id) else {
             continue;
         };
+        let mappings = client_role_reps(client, roles);
+        if mappings.is_empty() {
+            continue;
+        }
         client_mappings.insert(
             client_id.clone(),
             json!({
                 "id": client.id,
                 "client": client.client_id,
-                "mappings": client_role_reps(client, roles),
+                "mappings": mappings,
             }),
         );
     }
+    // Keycloak leaves out the parts that have no roles.
     let mut body = serde_json::Map::new();
-    body.insert("realmMappings".into(), json!(realm_role_reps(realm, user)));
+    let realm_mappings = realm_role_reps(realm, user);
+    if !realm_mappings.is_empty() {
+        body.insert("realmMappings".into(), json!(realm_mappings));
+    }
     if !client_mappings.is_empty() {
         body.insert("clientMappings".into(), Value::Object(client_mappings));
     }
@@ -345,25 +388,38 @@ pub async fn realm_mappings(
     Path((realm_name, id)): Path<(String, String)>,
     info: RequestInfo,
 ) -> Reply {
-    require_admin(&state, &info)?;
+    require(&state, &info, &realm_name, Need::View(Area::Users))?;
     let realms = state.realms();
     let realm = find_realm(&realms, &realm_name)?;
     let user = find_user(realm, &id)?;
     Ok(Json(realm_role_reps(realm, user)).into_response())
 }
 
-/// The names of the roles a role-mapping body lists (by id or name); each must be one of `roles`.
+/// `GET .../role-mappings/realm/composite`: the user's effective realm roles.
+pub async fn effective_realm_mappings(
+    State(state): State<Shared>,
+    Path((realm_name, id)): Path<(String, String)>,
+    info: RequestInfo,
+) -> Reply {
+    require(&state, &info, &realm_name, Need::View(Area::Users))?;
+    let realms = state.realms();
+    let realm = find_realm(&realms, &realm_name)?;
+    let user = find_user(realm, &id)?;
+    let list = effective_role_reps(realm, user, |role| matches!(role, RoleRef::Realm(_)));
+    Ok(Json(list).into_response())
+}
+
+/// The names of the roles a role-mapping body lists; as in Keycloak, each must give the name
+/// and the id of one of `roles`.
 fn mapped_role_names(reps: &[RoleRepresentation], roles: &[Role]) -> Result<Vec<String>, Response> {
     reps.iter()
         .map(|rep| {
             roles
                 .iter()
-                .find(|r| {
-                    rep.id.as_deref() == Some(r.id.as_str())
-                        || rep.name.as_deref() == Some(r.name.as_str())
-                })
+                .find(|r| rep.name.as_deref() == Some(r.name.as_str()))
+                .filter(|r| rep.id.as_deref() == Some(r.id.as_str()))
                 .map(|role| role.name.clone())
-                .ok_or_else(role_not_found)
+                .ok_or_else(|| error(StatusCode::NOT_FOUND, "Role not found"))
         })
         .collect()
 }
@@ -387,7 +443,7 @@ async fn change_realm_mappings(
     body: String,
     add: bool,
 ) -> Reply {
-    require_admin(&state, &info)?;
+    require(&state, &info, &realm_name, Need::Manage(Area::Users))?;
     let reps: Vec<RoleRepresentation> = parse_body(&body)?;
     let mut realms = state.realms();
     let realm = find_realm_mut(&mut realms, &realm_name)?;
@@ -420,7 +476,7 @@ pub async fn client_mappings(
     Path((realm_name, id, client_uuid)): Path<(String, String, String)>,
     info: RequestInfo,
 ) -> Reply {
-    require_admin(&state, &info)?;
+    require(&state, &info, &realm_name, Need::View(Area::Users))?;
     let realms = state.realms();
     let realm = find_realm(&realms, &realm_name)?;
     let user = find_user(realm, &id)?;
@@ -433,6 +489,25 @@ pub async fn client_mappings(
     Ok(Json(list).into_response())
 }
 
+/// `GET .../role-mappings/clients/{client}/composite`: the user's effective roles of the client.
+pub async fn effective_client_mappings(
+    State(state): State<Shared>,
+    Path((realm_name, id, client_uuid)): Path<(String, String, String)>,
+    info: RequestInfo,
+) -> Reply {
+    require(&state, &info, &realm_name, Need::View(Area::Users))?;
+    let realms = state.realms();
+    let realm = find_realm(&realms, &realm_name)?;
+    let user = find_user(realm, &id)?;
+    let client_id = find_mapped_client(realm, &client_uuid)?.client_id.clone();
+    let list = effective_role_reps(
+        realm,
+        user,
+        |role| matches!(role, RoleRef::Client { client_id: c, .. } if *c == client_id),
+    );
+    Ok(Json(list).into_response())
+}
+
 async fn change_client_mappings(
     state: Shared,
     (realm_name, id, client_uuid): (String, String, String),
@@ -440,7 +515,7 @@ async fn change_client_mappings(
     body: String,
     add: bool,
 ) -> Reply {
-    require_admin(&state, &info)?;
+    require(&state, &info, &realm_name, Need::Manage(Area::Users))?;
     let reps: Vec<RoleRepresentation> = parse_body(&body)?;
     let mut realms = state.realms();
     let realm = find_realm_mut(&mut realms, &realm_name)?;

@@ -103,6 +103,15 @@ fn is_valid_pkce_challenge(challenge: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_' | '~'))
 }
 
+/// Where an error about the response type goes: the response mode asked for when it is one
+/// devserver speaks, else the query (Keycloak's rule while the flow is unknown).
+fn mode_for_a_bad_response_type(params: &[(String, String)]) -> String {
+    match param(params, "response_mode").as_deref() {
+        Some(mode @ ("fragment" | "form_post")) => mode.to_string(),
+        _ => "query".to_string(),
+    }
+}
+
 /// The request's errors that Keycloak reports by redirecting to the client: (error, description).
 fn check_request(
     realm: &Realm,
@@ -115,6 +124,7 @@ fn check_request(
         return err("unauthorized_client", "Client not found");
     };
     let Some(response_type) = param(params, "response_type") else {
+        request.response_mode = mode_for_a_bad_response_type(params);
         return err("invalid_request", "Missing parameter: response_type");
     };
     let mut types: Vec<&str> = response_type.split_whitespace().collect();
@@ -130,6 +140,7 @@ fn check_request(
         vec!["code", "id_token", "token"],
     ];
     if !valid_types.contains(&types) {
+        request.response_mode = mode_for_a_bad_response_type(params);
         return err("unsupported_response_type", "");
     }
     request.response_type = response_type;
@@ -141,12 +152,14 @@ fn check_request(
     };
     let mode = param(params, "response_mode").unwrap_or_else(|| default_mode.to_string());
     if !matches!(mode.as_str(), "query" | "fragment" | "form_post") {
-        request.response_mode = default_mode.to_string();
+        // Keycloak answers a response mode it cannot parse through the query.
+        request.response_mode = "query".into();
         return err("invalid_request", "Invalid parameter: response_mode");
     }
     request.response_mode = mode;
+    // Refused through the query itself, the mode asked for, as Keycloak does: an adapter that
+    // asked for it reads the error there.
     if implicit_or_hybrid && request.response_mode == "query" {
-        request.response_mode = "fragment".into();
         return err(
             "invalid_request",
             "Response_mode 'query' not allowed for implicit or hybrid flow",

@@ -14,7 +14,7 @@ use super::authorize::{
 use super::{new_user_session, sso_session, Sso, AUTH_SESSION_COOKIE};
 use crate::events::EventBuilder;
 use crate::http::{html, realm_not_found, RequestInfo};
-use crate::model::{is_reserved_username, Password, Realm, User};
+use crate::model::{is_reserved_username, Password, Realm};
 use crate::pages;
 use crate::sessions::AuthSession;
 use crate::state::{AppState, Shared};
@@ -360,7 +360,7 @@ pub async fn register(
             Some(message),
         ));
     }
-    let mut user = User::new(field(&form, "username").trim(), now_ms);
+    let mut user = realm.new_user(field(&form, "username").trim(), now_ms);
     user.first_name = Some(field(&form, "firstName").trim().to_string());
     user.last_name = Some(field(&form, "lastName").trim().to_string());
     user.email = Some(field(&form, "email").trim().to_lowercase());

@@ -219,6 +219,73 @@ impl Admin<'_> {
     pub async fn post(&self, path: &str, body: Value) -> reqwest::Response {
         self.send(reqwest::Method::POST, path, Some(body)).await
     }
+
+    /// The client with this clientId, as `GET /clients?clientId=` finds it.
+    pub async fn client(&self, realm: &str, client_id: &str) -> Value {
+        let found = self
+            .get(&format!(
+                "/admin/realms/{realm}/clients?clientId={client_id}"
+            ))
+            .await;
+        assert_eq!(
+            found.as_array().unwrap().len(),
+            1,
+            "one client {client_id} in {realm}"
+        );
+        found[0].clone()
+    }
+
+    pub async fn client_roles(&self, realm: &str, client_id: &str) -> Value {
+        let uuid = self.client(realm, client_id).await["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        self.get(&format!("/admin/realms/{realm}/clients/{uuid}/roles"))
+            .await
+    }
+
+    /// A new realm with a public client `spa` that allows the password grant.
+    pub async fn realm_with_spa(&self, realm: &str) {
+        let created = self
+            .post(
+                "/admin/realms",
+                serde_json::json!({ "realm": realm, "enabled": true }),
+            )
+            .await;
+        assert_eq!(created.status(), 201, "realm {realm}");
+        let created = self
+            .post(
+                &format!("/admin/realms/{realm}/clients"),
+                serde_json::json!({ "clientId": "spa", "publicClient": true, "directAccessGrantsEnabled": true }),
+            )
+            .await;
+        assert_eq!(created.status(), 201, "client spa");
+    }
+
+    /// A new enabled user with a password; returns its id.
+    pub async fn user_with_password(&self, realm: &str, username: &str, password: &str) -> String {
+        let created = self
+            .post(
+                &format!("/admin/realms/{realm}/users"),
+                serde_json::json!({ "username": username, "enabled": true,
+                    "credentials": [{ "type": "password", "value": password }] }),
+            )
+            .await;
+        assert_eq!(created.status(), 201, "user {username}");
+        location_id(&created)
+    }
+}
+
+/// The string field `key` of every object in a JSON array, sorted.
+pub fn sorted_field(list: &Value, key: &str) -> Vec<String> {
+    let mut out: Vec<String> = list
+        .as_array()
+        .unwrap_or_else(|| panic!("not an array: {list}"))
+        .iter()
+        .map(|item| item[key].as_str().unwrap().to_string())
+        .collect();
+    out.sort();
+    out
 }
 
 /// Keeps cookies by name, as a browser would for one site, and remembers raw Set-Cookie lines.

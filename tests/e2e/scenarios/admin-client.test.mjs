@@ -53,7 +53,8 @@ test('admin-client creates a realm, client, roles and a user whose token carries
   const [user] = await admin.users.find({ username: 'gina', exact: true })
   assert.equal(user.id, userId)
   assert.equal(user.email, 'gina@example.com')
-  assert.deepEqual((await admin.users.listRealmRoleMappings({ id: userId })).map((r) => r.name), ['reader'])
+  assert.deepEqual((await admin.users.listRealmRoleMappings({ id: userId })).map((r) => r.name).sort(),
+    ['default-roles-fixture', 'reader'], 'a new user holds the default roles, as with Keycloak')
   assert.deepEqual((await admin.users.listClientRoleMappings({ id: userId, clientUniqueId: clientUuid })).map((r) => r.name), ['writer'])
   assert.equal(await admin.users.count(), 1)
   assert.equal(await admin.roles.findOneByName({ name: 'nope' }), null, 'a missing role is null, as with Keycloak')
