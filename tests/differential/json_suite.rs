@@ -48,15 +48,23 @@ fn cases() -> Vec<(String, String)> {
         .collect()
 }
 
+/// The cases whose file name starts with `prefix` (`y_`, `n_`, `i_`): at least `expected`.
+fn cases_of(prefix: &str, expected: usize) -> Vec<(String, String)> {
+    let chosen: Vec<_> = cases()
+        .into_iter()
+        .filter(|(name, _)| name.starts_with(prefix))
+        .collect();
+    assert!(
+        chosen.len() >= expected,
+        "only {} {prefix} cases",
+        chosen.len()
+    );
+    chosen
+}
+
 #[test]
 fn the_suite_s_y_cases_are_read_as_serde_json_reads_them() {
-    let cases = cases();
-    let accepted: Vec<_> = cases
-        .iter()
-        .filter(|(name, _)| name.starts_with("y_"))
-        .collect();
-    assert!(accepted.len() >= 90, "only {} y_ cases", accepted.len());
-    for (name, text) in accepted {
+    for (name, text) in &cases_of("y_", 90) {
         let ours = json::parse(text).unwrap_or_else(|e| panic!("{name} refused: {e}"));
         let theirs: serde_json::Value = serde_json::from_str(text).unwrap();
         if let Err(difference) = same(&ours, &theirs) {
@@ -67,13 +75,7 @@ fn the_suite_s_y_cases_are_read_as_serde_json_reads_them() {
 
 #[test]
 fn the_suite_s_n_cases_are_refused() {
-    let cases = cases();
-    let refused: Vec<_> = cases
-        .iter()
-        .filter(|(name, _)| name.starts_with("n_"))
-        .collect();
-    assert!(refused.len() >= 180, "only {} n_ cases", refused.len());
-    for (name, text) in refused {
+    for (name, text) in &cases_of("n_", 180) {
         if let Ok(value) = json::parse(text) {
             panic!("{name} accepted as {}", value.to_json());
         }
@@ -87,22 +89,16 @@ fn the_suite_s_n_cases_are_refused() {
 
 #[test]
 fn the_suite_s_i_cases_are_handled_as_json_parse_handles_them() {
-    let cases = cases();
-    let free: Vec<_> = cases
-        .iter()
-        .filter(|(name, _)| name.starts_with("i_"))
-        .collect();
-    assert!(free.len() >= 30, "only {} i_ cases", free.len());
-    for (name, text) in free {
+    for (name, text) in &cases_of("i_", 30) {
         let refused = REFUSED_IMPLEMENTATION_DEFINED.contains(&name.as_str());
         assert_eq!(json::parse(text).is_err(), refused, "{name}");
     }
-    let deep = cases
-        .iter()
+    let (_, deep) = cases()
+        .into_iter()
         .find(|(name, _)| name == "i_structure_500_nested_arrays.json")
         .unwrap();
     assert_eq!(
-        json::parse(&deep.1).unwrap_err().reason,
+        json::parse(&deep).unwrap_err().reason,
         "JSON nested too deeply"
     );
 }
