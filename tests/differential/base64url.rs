@@ -1,30 +1,12 @@
-//! `core::base64` against the base64 crate. Encoding is base64url without padding (PKCE, the
-//! tokens shared between tabs); decoding (JWT payloads) takes either alphabet, even mixed,
-//! with or without padding, and ignores leftover bits as `atob` does: the crate configured so.
+//! `core::base64` against the base64 crate (see [`crate::base64_oracle`]). Encoding is base64url
+//! without padding (PKCE, the tokens shared between tabs); decoding (JWT payloads) is forgiving.
 
-use base64::alphabet;
-use base64::engine::general_purpose::{
-    GeneralPurpose, GeneralPurposeConfig, STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD,
-};
-use base64::engine::DecodePaddingMode;
+use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
 use base64::Engine;
 use keycloak_wasm::core::base64 as ours;
 use proptest::prelude::*;
 
-/// The URL-safe alphabet, padding optional (none, partial or full), leftover bits ignored.
-const FORGIVING: GeneralPurpose = GeneralPurpose::new(
-    &alphabet::URL_SAFE,
-    GeneralPurposeConfig::new()
-        .with_decode_padding_mode(DecodePaddingMode::Indifferent)
-        .with_decode_allow_trailing_bits(true),
-);
-
-/// What `core::base64::decode` should answer: the standard alphabet's two characters read as
-/// their URL-safe counterparts, then the forgiving engine.
-fn oracle(input: &str) -> Option<Vec<u8>> {
-    let url_safe = input.replace('+', "-").replace('/', "_");
-    FORGIVING.decode(url_safe).ok()
-}
+use crate::base64_oracle::oracle;
 
 /// Text near base64: mostly alphabet characters, with padding and a few strangers.
 fn base64ish() -> impl Strategy<Value = String> {

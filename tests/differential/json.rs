@@ -1,12 +1,7 @@
-//! `core::json` against serde_json. Both read RFC 8259 JSON; where `JSON.parse`, which ours
-//! follows, and serde_json part ways, the difference is named and checked:
-//! - a lone UTF-16 surrogate escape: serde_json refuses it, ours reads U+FFFD;
-//! - a number beyond f64's range: serde_json refuses it, ours reads an infinity;
-//! - nesting: serde_json reads 127 levels, ours `json::MAX_DEPTH`, which must be fewer.
-//!
-//! Anything ours accepts must also serialise to text that serde_json reads to the same value.
+//! `core::json` against serde_json (see [`crate::json_oracle`]) on text that serde_json
+//! writes, on every spelling of the same values, on edited text, on fragment soup and on any
+//! string; lone surrogates against std's lossy UTF-16; the nesting limit against serde_json's.
 
-use std::collections::BTreeSet;
 use std::sync::OnceLock;
 
 use keycloak_wasm::core::json::{self, Value, MAX_DEPTH};
@@ -14,120 +9,14 @@ use proptest::prelude::*;
 use proptest::sample::Index;
 use serde_json::Value as Json;
 
-/// Whether `ours` holds what `theirs` holds. Members: the last of a repeated key counts, as in
-/// `JSON.parse` and serde_json. Numbers: the text ours kept must be the text serde_json read.
-pub fn same(ours: &Value, theirs: &Json) -> Result<(), String> {
-    match (ours, theirs) {
-        (Value::Null, Json::Null) => Ok(()),
-        (Value::Bool(a), Json::Bool(b)) if a == b => Ok(()),
-        (Value::String(a), Json::String(b)) if a == b => Ok(()),
-        (Value::Number(n), Json::Number(_)) => match serde_json::from_str::<Json>(n.text()) {
-            Ok(again) if &again == theirs => Ok(()),
-            _ => Err(format!("number {} vs {theirs}", n.text())),
-        },
-        (Value::Array(items), Json::Array(expected)) if items.len() == expected.len() => {
-            items.iter().zip(expected).try_for_each(|(a, b)| same(a, b))
-        }
-        (Value::Object(members), Json::Object(expected)) => {
-            let keys: BTreeSet<&str> = members.iter().map(|(k, _)| k.as_str()).collect();
-            let expected_keys: BTreeSet<&str> = expected.keys().map(String::as_str).collect();
-            if keys != expected_keys {
-                return Err(format!("keys {keys:?} vs {expected_keys:?}"));
-            }
-            expected
-                .iter()
-                .try_for_each(|(key, value)| match ours.get(key) {
-                    Some(member) => same(member, value),
-                    None => Err(format!("no member {key:?}")),
-                })
-        }
-        _ => Err(format!("{} vs {theirs}", ours.to_json())),
-    }
-}
+use crate::json_oracle::{disagreement, same};
 
-/// How deep containers nest in `value` (a scalar is 0).
-fn depth(value: &Json) -> usize {
-    match value {
-        Json::Array(items) => 1 + items.iter().map(depth).max().unwrap_or(0),
-        Json::Object(members) => 1 + members.values().map(depth).max().unwrap_or(0),
-        _ => 0,
-    }
-}
-
-/// Whether some string in `value` (key or value) holds U+FFFD.
-fn has_replacement_character(value: &Value) -> bool {
-    match value {
-        Value::String(s) => s.contains('\u{FFFD}'),
-        Value::Array(items) => items.iter().any(has_replacement_character),
-        Value::Object(members) => members
-            .iter()
-            .any(|(k, v)| k.contains('\u{FFFD}') || has_replacement_character(v)),
-        _ => false,
-    }
-}
-
-/// Whether some number in `value` is infinite.
-fn has_infinity(value: &Value) -> bool {
-    match value {
-        Value::Number(n) => n.value().is_infinite(),
-        Value::Array(items) => items.iter().any(has_infinity),
-        Value::Object(members) => members.iter().any(|(_, v)| has_infinity(v)),
-        _ => false,
-    }
-}
-
-/// Parses `text` with both and checks that they agree, up to the named differences.
+/// Checks that both parsers agree on `text`, up to the named differences.
 fn agree(text: &str) -> Result<(), TestCaseError> {
-    let ours = json::parse(text);
-    let theirs = serde_json::from_str::<Json>(text);
-    match (&ours, &theirs) {
-        (Ok(value), Ok(expected)) => {
-            if let Err(difference) = same(value, expected) {
-                return Err(TestCaseError::fail(format!("{text:?}: {difference}")));
-            }
-            let written = value.to_json();
-            let read_back = serde_json::from_str::<Json>(&written).ok();
-            prop_assert_eq!(
-                read_back.as_ref(),
-                Some(expected),
-                "{:?} written as {:?}",
-                text,
-                written
-            );
-        }
-        (Err(error), Err(_)) => {
-            prop_assert!(error.position <= text.len(), "{:?}: {:?}", text, error);
-        }
-        (Err(error), Ok(expected)) => {
-            prop_assert!(
-                error.reason == "JSON nested too deeply" && depth(expected) > MAX_DEPTH,
-                "{:?} refused ({}), serde_json reads {}",
-                text,
-                error,
-                expected
-            );
-        }
-        (Ok(value), Err(error)) => {
-            let why = error.to_string();
-            let named = if why.starts_with("lone leading surrogate")
-                || why.starts_with("unexpected end of hex escape")
-            {
-                has_replacement_character(value)
-            } else if why.starts_with("number out of range") {
-                has_infinity(value)
-            } else {
-                false
-            };
-            prop_assert!(
-                named,
-                "{:?} read as {}, serde_json refuses: {}",
-                text,
-                value.to_json(),
-                why
-            );
-        }
+    match disagreement(text) {
+        None => Ok(()),
+        Some(difference) => Err(TestCaseError::fail(difference)),
     }
-    Ok(())
 }
 
 /// Characters for strings: mostly printable ASCII, any character, control characters, and

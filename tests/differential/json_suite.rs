@@ -9,7 +9,7 @@
 
 use keycloak_wasm::core::json;
 
-use crate::json::same;
+use crate::json_oracle::same;
 
 const SUITE: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),

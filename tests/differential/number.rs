@@ -1,6 +1,4 @@
-//! `core::number` against the standard library: std's `str::parse::<f64>` is correctly
-//! rounded, and std's `{:e}` writes the shortest digits that read back, from which
-//! JavaScript's `String(n)` follows by the layout rules of ECMA-262 (Number::toString).
+//! `core::number` against the standard library (see [`crate::number_oracle`]).
 //!
 //! What the module promises: integers up to 2^53 and decimals of up to 15 significant digits
 //! with an exponent within ±22 convert exactly both ways, written as `String(n)`; anything else
@@ -9,64 +7,12 @@
 use keycloak_wasm::core::number;
 use proptest::prelude::*;
 
-use crate::floats::{ulps, within, FEW_ULPS};
+use crate::number_oracle::{is_json_number, javascript_string, ulps, within, FEW_ULPS};
 
 fn write(n: f64) -> String {
     let mut out = String::new();
     number::write(n, &mut out);
     out
-}
-
-/// `String(n)` for a finite `n`, laid out from std's shortest digits.
-fn javascript_string(n: f64) -> String {
-    if n == 0.0 {
-        return "0".to_owned();
-    }
-    let scientific = format!("{:e}", n.abs());
-    let (mantissa, exponent) = scientific.split_once('e').unwrap();
-    let digits: String = mantissa.chars().filter(|c| *c != '.').collect();
-    let k = digits.len() as i32;
-    // ECMA-262's n: the position of the decimal point relative to the first digit.
-    let point = exponent.parse::<i32>().unwrap() + 1;
-    let body = if k <= point && point <= 21 {
-        digits + &"0".repeat((point - k) as usize)
-    } else if 0 < point && point <= 21 {
-        let (int, frac) = digits.split_at(point as usize);
-        format!("{int}.{frac}")
-    } else if -6 < point && point <= 0 {
-        format!("0.{}{digits}", "0".repeat((-point) as usize))
-    } else {
-        let (first, rest) = digits.split_at(1);
-        let fraction = if rest.is_empty() {
-            String::new()
-        } else {
-            format!(".{rest}")
-        };
-        let sign = if point - 1 < 0 { '-' } else { '+' };
-        format!("{first}{fraction}e{sign}{}", (point - 1).abs())
-    };
-    if n < 0.0 {
-        format!("-{body}")
-    } else {
-        body
-    }
-}
-
-/// Whether `text` is a JSON number, by serde_json's grammar. A value out of f64's range is
-/// still a number (JSON.parse makes it an infinity), but serde_json refuses it before reading
-/// on: so the exponent's digits are first cut to one, which keeps the grammar and the range.
-fn is_json_number(text: &str) -> bool {
-    let mut text = text.to_owned();
-    if let Some(e) = text.find(['e', 'E']) {
-        let digits = e + 1 + usize::from(text[e + 1..].starts_with(['+', '-']));
-        let end = text[digits..]
-            .find(|c: char| !c.is_ascii_digit())
-            .map_or(text.len(), |n| digits + n);
-        if end > digits {
-            text.replace_range(digits..end, "1");
-        }
-    }
-    serde_json::from_str::<serde_json::Value>(&text).is_ok_and(|value| value.is_number())
 }
 
 /// The digits of `mantissa × 10^exponent` written in one of JSON's forms: with the point
@@ -210,22 +156,5 @@ proptest! {
         let mut out = String::from("x");
         number::push_u64(n, &mut out);
         prop_assert_eq!(out, format!("x{n}"));
-    }
-}
-
-#[test]
-fn the_layout_oracle_is_javascript_s() {
-    // Node.js's String(n) for values at each branch of the layout.
-    for (n, js) in [
-        (1e21, "1e+21"),
-        (1e20, "100000000000000000000"),
-        (123.456, "123.456"),
-        (0.000001, "0.000001"),
-        (1e-7, "1e-7"),
-        (-1.5e-7, "-1.5e-7"),
-        (1.5e300, "1.5e+300"),
-        (5e-324, "5e-324"),
-    ] {
-        assert_eq!(javascript_string(n), js);
     }
 }
