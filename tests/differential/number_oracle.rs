@@ -63,10 +63,16 @@ pub fn javascript_string(n: f64) -> String {
     }
 }
 
-/// Whether `text` is a JSON number, by serde_json's grammar. A value out of f64's range is
-/// still a number (JSON.parse makes it an infinity), but serde_json refuses it before reading
-/// on: so the exponent's digits are first cut to one, which keeps the grammar and the range.
+/// Whether `text`, the whole of it, is a JSON number, by serde_json's grammar. A value out of
+/// f64's range is still a number (JSON.parse makes it an infinity), but serde_json refuses it
+/// before reading on: so the exponent's digits are first cut to one, which keeps the grammar
+/// and the range.
 pub fn is_json_number(text: &str) -> bool {
+    // serde_json reads a whole document, whitespace around the value included.
+    const WHITESPACE: [char; 4] = [' ', '\t', '\n', '\r'];
+    if text.starts_with(WHITESPACE) || text.ends_with(WHITESPACE) {
+        return false;
+    }
     let mut text = text.to_owned();
     if let Some(e) = text.find(['e', 'E']) {
         let digits = e + 1 + usize::from(text[e + 1..].starts_with(['+', '-']));
