@@ -4,7 +4,7 @@
 // adapter stays usable after.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { useWorld, newPage, loginWith, snapshot, armScenario, initOutcome, submitLogin, backOnApp } from './setup.mjs'
+import { useWorld, newPage, loginWith, snapshot, armScenario, initOutcome, submitLogin, backOnApp, ADAPTER } from './setup.mjs'
 
 // devserver puts the first name into `given_name` and `name`: about 1 MB of claims per token.
 const FIRST_NAME = 'x'.repeat(500_000)
@@ -82,7 +82,7 @@ async function assertUsable (page) {
 for (const [name, token, message] of HOSTILE) {
   test(`a token ${name} given to init() is refused with a typed error, and the adapter stays usable`, async () => {
     const page = await newPage(world)
-    await armScenario(page, world.app, 'keycloak-wasm', {
+    await armScenario(page, world.app, ADAPTER, {
       config: world.config,
       initOptions: { token, refreshToken: token, checkLoginIframe: false }
     })
@@ -103,7 +103,7 @@ for (const [name, token, message] of HOSTILE) {
 test('after a refused deep token the same instance logs in', async () => {
   const page = await newPage(world)
   const [, token] = HOSTILE[0]
-  await armScenario(page, world.app, 'keycloak-wasm', {
+  await armScenario(page, world.app, ADAPTER, {
     config: world.config,
     initOptions: { token, refreshToken: token, checkLoginIframe: false }
   })
@@ -139,7 +139,7 @@ test('megabyte tokens from the token endpoint are taken, refreshed, and taken by
 
   // The same tokens handed to init() in another page: taken, and refreshed at once.
   const other = await newPage(world)
-  await armScenario(other, world.app, 'keycloak-wasm', {
+  await armScenario(other, world.app, ADAPTER, {
     config: world.config,
     initOptions: { token: second.token, refreshToken: second.refreshToken, idToken: second.idToken, checkLoginIframe: false }
   })
