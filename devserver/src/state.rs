@@ -8,7 +8,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::events::{Event, EventBuilder, EventBus};
 use crate::faults::Faults;
-use crate::hub::Hub;
+use crate::hub::DevHub;
 use crate::keys::KeySet;
 use crate::model::Realm;
 
@@ -24,7 +24,7 @@ pub struct AppState {
     clock_offset: AtomicI64,
     /// Tells waiters (the hub's expiry timers) that the clock offset changed.
     clock_changes: tokio::sync::watch::Sender<i64>,
-    pub hub: Hub,
+    pub hub: DevHub,
     pub www: Option<PathBuf>,
     pub pkg: Option<PathBuf>,
 }
@@ -33,7 +33,7 @@ impl AppState {
     pub fn new(
         realms: Vec<Realm>,
         keys: KeySet,
-        hub: Hub,
+        hub: DevHub,
         www: Option<PathBuf>,
         pkg: Option<PathBuf>,
     ) -> AppState {
@@ -111,6 +111,7 @@ impl AppState {
                 event.error.as_deref().unwrap_or("-")
             ),
         );
+        self.hub.publish_local(&event);
         self.events.publish(event.clone());
         event
     }

@@ -3,6 +3,7 @@
 //! expires without re-authentication (4440), a re-authentication fails, or the hub restarts.
 
 use std::pin::pin;
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
@@ -14,11 +15,10 @@ use axum::response::{IntoResponse, Response};
 use tokio::sync::broadcast::error::RecvError;
 use tokio::time::{Instant, MissedTickBehavior};
 
-use super::auth::{self, Identity, Refusal};
-use super::protocol::{self, close, ClientMessage, Strategy, BEARER_PREFIX, SUBPROTOCOL};
-use super::{ConnectionInfo, Control, HubEvent};
-use crate::log::{self, Level};
-use crate::state::{AppState, Shared};
+use crate::auth::{self, Identity, Refusal};
+use crate::log::Level;
+use crate::protocol::{self, close, ClientMessage, Strategy, BEARER_PREFIX, SUBPROTOCOL};
+use crate::{ConnectionInfo, Control, Hub, HubEvent};
 
 /// Browsers send small JSON messages; anything bigger is not ours.
 const MAX_MESSAGE_BYTES: usize = 64 * 1024;
@@ -42,12 +42,15 @@ fn control_end(control: Control) -> Option<End> {
     match control {
         Control::Running => None,
         Control::Restart(_) => Some(End::Close(close::SERVICE_RESTART, "service restart")),
-        Control::Shutdown => Some(End::Close(close::GOING_AWAY, "server shutting down")),
+        Control::Shutdown(close::SERVICE_RESTART) => {
+            Some(End::Close(close::SERVICE_RESTART, "service restart"))
+        }
+        Control::Shutdown(code) => Some(End::Close(code, "server shutting down")),
     }
 }
 
 pub async fn events(
-    State(state): State<Shared>,
+    State(hub): State<Arc<Hub>>,
     RawQuery(query): RawQuery,
     upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Response {
@@ -62,7 +65,7 @@ pub async fn events(
                 .into_response()
         }
     };
-    if let Some(down) = state.hub.down_for() {
+    if let Some(down) = hub.down_for() {
         // A restarting server refuses connections; browsers see a failed handshake.
         let mut response =
             (StatusCode::SERVICE_UNAVAILABLE, "the hub is restarting\n").into_response();
@@ -90,7 +93,7 @@ pub async fn events(
         // Echo the application subprotocol when offered, never a `bearer.` one.
         .protocols([SUBPROTOCOL])
         .max_message_size(MAX_MESSAGE_BYTES)
-        .on_upgrade(move |socket| run(state, socket, initial))
+        .on_upgrade(move |socket| run(hub, socket, initial))
 }
 
 async fn send_text(socket: &mut WebSocket, text: String) -> Result<(), End> {
@@ -102,11 +105,11 @@ async fn send_text(socket: &mut WebSocket, text: String) -> Result<(), End> {
 
 /// Waits for `{"type":"auth","token":...}` (first-message strategy).
 async fn first_message(
-    state: &AppState,
+    hub: &Hub,
     socket: &mut WebSocket,
     control: &mut tokio::sync::watch::Receiver<Control>,
 ) -> Result<String, End> {
-    let mut timeout = pin!(tokio::time::sleep(state.hub.config.auth_timeout));
+    let mut timeout = pin!(tokio::time::sleep(hub.config.auth_timeout));
     loop {
         tokio::select! {
             _ = &mut timeout => return Err(End::Close(close::AUTH_TIMEOUT, "authentication timeout")),
@@ -134,29 +137,33 @@ async fn first_message(
     }
 }
 
-/// When the token of `identity` expires, by the server's (shiftable) clock.
-fn expiry_deadline(state: &AppState, identity: &Identity) -> Instant {
-    let remaining_ms = (identity.exp.saturating_mul(1000)).saturating_sub(state.now_ms());
+/// When the token of `identity` expires, by the host's clock.
+fn expiry_deadline(hub: &Hub, identity: &Identity) -> Instant {
+    let remaining_ms = (identity.exp.saturating_mul(1000)).saturating_sub(hub.now_ms());
     Instant::now() + Duration::from_millis(remaining_ms)
 }
 
 /// Removes the connection from the status list however the task ends.
 struct Registration<'a> {
-    state: &'a AppState,
+    hub: &'a Hub,
     id: u64,
 }
 
 impl Drop for Registration<'_> {
     fn drop(&mut self) {
-        self.state.hub.unregister(self.id);
+        self.hub.unregister(self.id);
     }
 }
 
-async fn run(state: Shared, mut socket: WebSocket, initial: Option<(Strategy, String)>) {
-    let id = state.hub.next_id();
-    let end = serve(&state, &mut socket, initial, id).await;
+async fn run(hub: Arc<Hub>, mut socket: WebSocket, initial: Option<(Strategy, String)>) {
+    let id = hub.next_id();
+    let end = serve(&hub, &mut socket, initial, id).await;
     if let End::Close(code, reason) = end {
-        log::log(Level::Debug, &format!("hub: #{id} closed {code} {reason}"));
+        hub.log(
+            Level::Debug,
+            "closed",
+            &[("connection", &id), ("code", &code), ("reason", &reason)],
+        );
         let frame = CloseFrame {
             code,
             reason: reason.into(),
@@ -173,27 +180,29 @@ async fn run(state: Shared, mut socket: WebSocket, initial: Option<(Strategy, St
             .await;
         }
     } else {
-        log::log(Level::Debug, &format!("hub: #{id} left"));
+        hub.log(Level::Debug, "left", &[("connection", &id)]);
     }
 }
 
 async fn serve(
-    state: &AppState,
+    hub: &Hub,
     socket: &mut WebSocket,
     initial: Option<(Strategy, String)>,
     id: u64,
 ) -> End {
-    let hub = &state.hub;
     // Subscribe first: nothing published after the welcome can be missed.
     let mut control = hub.control();
     control.mark_unchanged();
-    let mut local = state.events.subscribe();
-    let mut ingested = hub.subscribe();
-    let mut clock = state.clock_changes();
+    let mut events = hub.subscribe();
+    // A host without a test clock gives none: a closed channel never fires.
+    let mut clock = hub
+        .host()
+        .clock_changes()
+        .unwrap_or_else(|| tokio::sync::watch::channel(0).1);
 
     let (strategy, token) = match initial {
         Some((strategy, token)) => (strategy, token),
-        None => match first_message(state, socket, &mut control).await {
+        None => match first_message(hub, socket, &mut control).await {
             Ok(token) => (Strategy::FirstMessage, token),
             Err(end) => return end,
         },
@@ -201,7 +210,7 @@ async fn serve(
     if token.is_empty() {
         return auth::NO_TOKEN.into();
     }
-    let mut identity = match auth::validate(state, &token, true).await {
+    let mut identity = match auth::validate(hub, &token, true).await {
         Ok(identity) => identity,
         Err(refusal) => return refusal.into(),
     };
@@ -212,7 +221,7 @@ async fn serve(
         realm: &identity.realm,
         session_id: identity.session_id.as_deref(),
         admin: identity.admin,
-        ttl: identity.ttl(state.now()),
+        ttl: identity.ttl(hub.now()),
         heartbeat: heartbeat.as_secs(),
     });
     if let Err(end) = send_text(socket, welcome).await {
@@ -227,27 +236,28 @@ async fn serve(
         expires_at: identity.exp,
         reauthentications: 0,
     });
-    let _registration = Registration { state, id };
-    log::log(
+    let _registration = Registration { hub, id };
+    hub.log(
         Level::Debug,
-        &format!(
-            "hub: #{id} connected realm={} sub={} admin={} by {}",
-            identity.realm,
-            identity.sub,
-            identity.admin,
-            strategy.name()
-        ),
+        "connected",
+        &[
+            ("connection", &id),
+            ("realm", &identity.realm),
+            ("sub", &identity.sub),
+            ("admin", &identity.admin),
+            ("strategy", &strategy.name()),
+        ],
     );
 
     let mut pings = tokio::time::interval_at(Instant::now() + heartbeat, heartbeat);
     pings.set_missed_tick_behavior(MissedTickBehavior::Delay);
-    let mut expiry = pin!(tokio::time::sleep_until(expiry_deadline(state, &identity)));
+    let mut expiry = pin!(tokio::time::sleep_until(expiry_deadline(hub, &identity)));
     loop {
         let outgoing: Option<HubEvent> = tokio::select! {
             _ = &mut expiry => return End::Close(close::TOKEN_EXPIRED, "token expired"),
             Ok(()) = clock.changed() => {
                 clock.borrow_and_update();
-                expiry.as_mut().reset(expiry_deadline(state, &identity));
+                expiry.as_mut().reset(expiry_deadline(hub, &identity));
                 None
             }
             Ok(()) = control.changed() => {
@@ -262,12 +272,7 @@ async fn serve(
                 }
                 None
             }
-            event = local.recv() => match event {
-                Ok(event) => Some(HubEvent::from_local(&event)),
-                Err(RecvError::Lagged(_)) => None,
-                Err(RecvError::Closed) => return End::Gone,
-            },
-            event = ingested.recv() => match event {
+            event = events.recv() => match event {
                 Ok(event) => Some(event),
                 Err(RecvError::Lagged(_)) => None,
                 Err(RecvError::Closed) => return End::Gone,
@@ -286,21 +291,21 @@ async fn serve(
                     }
                     ClientMessage::Auth(None) => return auth::NO_TOKEN.into(),
                     ClientMessage::Auth(Some(token)) => {
-                        let renewed = match auth::validate(state, &token, true).await {
+                        let renewed = match auth::validate(hub, &token, true).await {
                             Ok(renewed) => renewed,
                             Err(refusal) => return refusal.into(),
                         };
-                        if renewed.sub != identity.sub || renewed.realm != identity.realm {
+                        if renewed.sub != identity.sub || renewed.issuer != identity.issuer {
                             return End::Close(close::FORBIDDEN, "forbidden: re-authentication for another subject");
                         }
                         identity = renewed;
-                        expiry.as_mut().reset(expiry_deadline(state, &identity));
+                        expiry.as_mut().reset(expiry_deadline(hub, &identity));
                         hub.update(id, |info| {
                             info.expires_at = identity.exp;
                             info.admin = identity.admin;
                             info.reauthentications += 1;
                         });
-                        let answer = protocol::reauthenticated(identity.ttl(state.now()));
+                        let answer = protocol::reauthenticated(identity.ttl(hub.now()));
                         if let Err(end) = send_text(socket, answer).await {
                             return end;
                         }

@@ -7,35 +7,38 @@
 //! `authDetails`, `resourceType`, `operationType`, `resourcePath`, `representation`, `error`,
 //! ...). Text frames by default, binary with `destination.binary-mode=true`.
 //!
-//! The bearer is either the static `--ingest-token` (may push events of any realm) or an access
-//! token of an allowed issuer that belongs to a service account (may push its own realm's
-//! events only). It is checked once, at the handshake; server-to-server, so a refusal is a plain
-//! HTTP 401/403/503 rather than a close code.
+//! The bearer is either the static `--ingest-token` (may push events of any realm whose name
+//! names exactly one allowed issuer) or an access token of an allowed issuer that belongs to the
+//! service account of an ingest client (may push its own realm's events only). Service accounts
+//! are recognised as Keycloak marks them: `azp` names an `--ingest-client` and the token's
+//! `client_id` claim names the same client; usernames mean nothing. It is checked once, at the
+//! handshake; server-to-server, so a refusal is a plain HTTP 401/403/503 rather than a close code.
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
 
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::State;
-use axum::http::header::WWW_AUTHENTICATE;
-use axum::http::StatusCode;
+use axum::http::header::{AUTHORIZATION, WWW_AUTHENTICATE};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::Value;
-use std::sync::atomic::Ordering;
 
-use super::auth::{self, Refusal};
-use super::protocol::{self, close};
-use super::{Control, HubEvent};
-use crate::http::RequestInfo;
-use crate::log::{self, Level};
-use crate::state::{AppState, Shared};
-use crate::util::same;
+use crate::auth::{self, Refusal};
+use crate::log::Level;
+use crate::protocol;
+use crate::{Control, Hub, HubEvent};
 
 const MAX_MESSAGE_BYTES: usize = 1024 * 1024;
 
 /// Which realms a pushing connection may feed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum Scope {
+    /// The static secret: any realm, routed to the one allowed issuer of that name.
     AnyRealm,
-    Realm(String),
+    /// A service account: the realm of its own issuer.
+    Issuer { issuer: String, realm: String },
 }
 
 fn refuse(status: StatusCode, message: &str) -> Response {
@@ -49,23 +52,42 @@ fn refuse(status: StatusCode, message: &str) -> Response {
     response
 }
 
-async fn authorize(state: &AppState, info: &RequestInfo) -> Result<Scope, Response> {
-    let Some(token) = info.bearer() else {
+/// The token of an `Authorization: Bearer` header.
+fn bearer(headers: &HeaderMap) -> Option<String> {
+    let value = headers.get(AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim().to_string())
+        .filter(|t| !t.is_empty())
+}
+
+/// Compares secrets in time that does not depend on where they differ.
+fn same(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+async fn authorize(hub: &Hub, headers: &HeaderMap) -> Result<Scope, Response> {
+    let Some(token) = bearer(headers) else {
         return Err(refuse(
             StatusCode::UNAUTHORIZED,
             "an Authorization: Bearer header is required",
         ));
     };
-    if let Some(secret) = &state.hub.config.ingest_token {
+    if let Some(secret) = &hub.config.ingest_token {
         if same(&token, secret) {
             return Ok(Scope::AnyRealm);
         }
     }
-    match auth::validate(state, &token, false).await {
-        Ok(identity) if identity.service_account => Ok(Scope::Realm(identity.realm)),
+    match auth::validate(hub, &token, false).await {
+        Ok(identity) if is_ingest_client(hub, &identity) => Ok(Scope::Issuer {
+            issuer: identity.issuer,
+            realm: identity.realm,
+        }),
         Ok(_) => Err(refuse(
             StatusCode::FORBIDDEN,
-            "only a service account's token may push events",
+            "only the service account of an ingest client may push events",
         )),
         Err(Refusal::KeysUnavailable) => Err(refuse(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -76,8 +98,8 @@ async fn authorize(state: &AppState, info: &RequestInfo) -> Result<Scope, Respon
 }
 
 pub async fn ingest(
-    State(state): State<Shared>,
-    info: RequestInfo,
+    State(hub): State<Arc<Hub>>,
+    headers: HeaderMap,
     upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Response {
     let Ok(upgrade) = upgrade else {
@@ -88,17 +110,63 @@ pub async fn ingest(
         )
             .into_response();
     };
-    let scope = match authorize(&state, &info).await {
+    let scope = match authorize(&hub, &headers).await {
         Ok(scope) => scope,
         Err(response) => return response,
     };
     upgrade
         .max_message_size(MAX_MESSAGE_BYTES)
-        .on_upgrade(move |socket| run(state, socket, scope))
+        .max_frame_size(MAX_MESSAGE_BYTES)
+        .on_upgrade(move |socket| run(hub, socket, scope))
 }
 
-/// A Keycloak event as KETE's JSON serializer renders it, ready for subscribers.
-pub fn parse_event(bytes: &[u8]) -> Option<HubEvent> {
+fn is_ingest_client(hub: &Hub, identity: &auth::Identity) -> bool {
+    identity
+        .service_account_of
+        .as_ref()
+        .is_some_and(|client| hub.config.ingest_clients.contains(client))
+}
+
+/// A Keycloak event as KETE's JSON serializer renders it, before it is routed to an issuer.
+#[derive(Debug)]
+pub struct PushedEvent {
+    /// `realmName`, else `realmId`.
+    pub realm: String,
+    user_id: Option<String>,
+    admin_only: bool,
+    frame: String,
+}
+
+impl PushedEvent {
+    fn routed_to(self, issuer: String) -> HubEvent {
+        HubEvent {
+            issuer,
+            user_id: self.user_id,
+            admin_only: self.admin_only,
+            frame: self.frame,
+        }
+    }
+}
+
+/// The issuer an event pushed with the static secret belongs to: the one allowed issuer whose
+/// realm has the event's realm name. With none or several, the event cannot be placed.
+fn issuer_of_realm(hub: &Hub, realm: &str) -> Result<String, usize> {
+    let mut candidates: Vec<String> = hub
+        .config
+        .issuers
+        .iter()
+        .filter(|issuer| auth::realm_of_issuer(issuer) == realm)
+        .cloned()
+        .collect();
+    candidates.extend(hub.host().own_realm_issuer(realm));
+    match candidates.as_slice() {
+        [one] => Ok(one.clone()),
+        _ => Err(candidates.len()),
+    }
+}
+
+/// A Keycloak event as KETE's JSON serializer renders it, ready to be routed.
+pub fn parse_event(bytes: &[u8]) -> Option<PushedEvent> {
     let Ok(Value::Object(event)) = serde_json::from_slice::<Value>(bytes) else {
         return None;
     };
@@ -118,7 +186,7 @@ pub fn parse_event(bytes: &[u8]) -> Option<HubEvent> {
     }
     let user_id = if admin_event { None } else { text("userId") };
     let frame = protocol::event_frame(admin_event, &Value::Object(event));
-    Some(HubEvent {
+    Some(PushedEvent {
         realm,
         user_id,
         admin_only: admin_event,
@@ -126,22 +194,30 @@ pub fn parse_event(bytes: &[u8]) -> Option<HubEvent> {
     })
 }
 
-async fn run(state: Shared, mut socket: WebSocket, scope: Scope) {
-    let hub = &state.hub;
+async fn run(hub: Arc<Hub>, mut socket: WebSocket, scope: Scope) {
     hub.ingest_connections.fetch_add(1, Ordering::Relaxed);
-    log::log(Level::Debug, &format!("hub: ingest connected ({scope:?})"));
+    let scope_name = match &scope {
+        Scope::AnyRealm => "static secret",
+        Scope::Issuer { issuer, .. } => issuer.as_str(),
+    };
+    hub.log(Level::Info, "ingest connected", &[("scope", &scope_name)]);
     let mut control = hub.control();
     control.mark_unchanged();
     loop {
         let bytes = tokio::select! {
             Ok(()) = control.changed() => {
                 // A restart concerns browsers; KETE keeps its connection (it does not reconnect).
-                if *control.borrow_and_update() == Control::Shutdown {
+                let current = *control.borrow_and_update();
+                if let Control::Shutdown(code) = current {
                     let frame = axum::extract::ws::CloseFrame {
-                        code: close::GOING_AWAY,
+                        code,
                         reason: "server shutting down".into(),
                     };
-                    let _ = socket.send(Message::Close(Some(frame))).await;
+                    let _ = tokio::time::timeout(
+                        hub.config.send_timeout,
+                        socket.send(Message::Close(Some(frame))),
+                    )
+                    .await;
                     break;
                 }
                 continue;
@@ -153,27 +229,35 @@ async fn run(state: Shared, mut socket: WebSocket, scope: Scope) {
                 Some(Ok(Message::Close(_))) | Some(Err(_)) | None => break,
             },
         };
-        match parse_event(&bytes) {
-            Some(event) => {
-                if let Scope::Realm(realm) = &scope {
-                    if *realm != event.realm {
-                        log::log(
-                            Level::Warn,
-                            &format!("hub: ingest: an event of realm '{}' from a token of realm '{realm}' was dropped", event.realm),
-                        );
-                        continue;
-                    }
-                }
-                hub.publish(event);
-            }
-            None => log::log(
+        let Some(event) = parse_event(&bytes) else {
+            hub.log(
                 Level::Warn,
-                "hub: ingest: a message that is not a Keycloak event (JSON with realmName or realmId) was dropped",
+                "ingest: a message that is not a Keycloak event (JSON with realmName or realmId) was dropped",
+                &[],
+            );
+            continue;
+        };
+        match &scope {
+            Scope::Issuer { issuer, realm } if *realm == event.realm => {
+                hub.publish(event.routed_to(issuer.clone()));
+            }
+            Scope::Issuer { realm, .. } => hub.log(
+                Level::Warn,
+                "ingest: an event of another realm than the token's was dropped",
+                &[("event_realm", &event.realm), ("token_realm", realm)],
             ),
+            Scope::AnyRealm => match issuer_of_realm(&hub, &event.realm) {
+                Ok(issuer) => hub.publish(event.routed_to(issuer)),
+                Err(count) => hub.log(
+                    Level::Warn,
+                    "ingest: an event was dropped: not exactly one allowed issuer has a realm of its name",
+                    &[("realm", &event.realm), ("issuers", &count)],
+                ),
+            },
         }
     }
     hub.ingest_connections.fetch_sub(1, Ordering::Relaxed);
-    log::log(Level::Debug, "hub: ingest left");
+    hub.log(Level::Info, "ingest left", &[("scope", &scope_name)]);
 }
 
 #[cfg(test)]
