@@ -33,6 +33,11 @@ pub struct HubConfig {
     pub max_dropped: u64,
     /// How long one frame may take to be written to a connection before it is dropped.
     pub send_timeout: Duration,
+    /// Share events with other hubs through this Redis (`redis://host:port/db`); `None` runs
+    /// the hub as a single process.
+    pub redis_url: Option<String>,
+    /// The Redis pub/sub channel the hubs of one deployment share.
+    pub redis_channel: String,
 }
 
 impl Default for HubConfig {
@@ -50,6 +55,8 @@ impl Default for HubConfig {
             queue_size: 1024,
             max_dropped: 0,
             send_timeout: Duration::from_secs(10),
+            redis_url: None,
+            redis_channel: "keycloak-events-hub".into(),
         }
     }
 }
@@ -72,6 +79,11 @@ impl std::fmt::Debug for HubConfig {
             .field("queue_size", &self.queue_size)
             .field("max_dropped", &self.max_dropped)
             .field("send_timeout", &self.send_timeout)
+            .field(
+                "redis_url",
+                &self.redis_url.as_deref().map(crate::broker::redacted),
+            )
+            .field("redis_channel", &self.redis_channel)
             .finish()
     }
 }
@@ -112,13 +124,19 @@ OPTIONS:
                                (default 0: closed at the first loss) [HUB_MAX_DROPPED]
     --send-timeout SECS        how long writing one frame may take before the connection is
                                dropped (default 10) [HUB_SEND_TIMEOUT]
+    --redis-url URL            share events with the other hubs of a deployment through this
+                               Redis, e.g. redis://10.0.0.5:6379/0 (default: none, one process);
+                               a URL with a password belongs in the variable [HUB_REDIS_URL]
+    --redis-channel NAME       the pub/sub channel the hubs share (default keycloak-events-hub)
+                               [HUB_REDIS_CHANNEL]
     --log-level LEVEL          error, warn, info or debug (default info) [HUB_LOG_LEVEL]
     -h, --help                 print this help
 
 ENDPOINTS:
     GET /events   the browsers' WebSocket (subprotocol keycloak-events.v1)
     GET /ingest   KETE's WebSocket destination (Authorization: Bearer ...)
-    GET /health   200 {\"status\":\"ok\",...} when serving, 503 when shutting down
+    GET /health   200 {\"status\":\"ok\",...} when serving; 503 when shutting down or when the
+                  configured Redis is unreachable (the hub then serves its own events only)
 
 Logs are JSON lines on stderr; they never contain a token. On SIGTERM or Ctrl-C the hub closes
 every connection with 1012 (browsers reconnect at once) and exits.
@@ -262,6 +280,16 @@ const SETTINGS: &[Setting] = &[
         list: false,
     },
     Setting {
+        flag: "--redis-url",
+        variable: "HUB_REDIS_URL",
+        list: false,
+    },
+    Setting {
+        flag: "--redis-channel",
+        variable: "HUB_REDIS_CHANNEL",
+        list: false,
+    },
+    Setting {
         flag: "--log-level",
         variable: "HUB_LOG_LEVEL",
         list: false,
@@ -284,6 +312,8 @@ fn apply(options: &mut Options, flag: &str, value: String) -> Result<(), String>
         "--queue-size" => hub.queue_size = number(flag, &value, 1, 1_000_000)?,
         "--max-dropped" => hub.max_dropped = number(flag, &value, 0, u64::MAX)?,
         "--send-timeout" => hub.send_timeout = seconds(flag, &value, 1)?,
+        "--redis-url" => hub.redis_url = Some(not_empty(flag, value)?),
+        "--redis-channel" => hub.redis_channel = not_empty(flag, value)?,
         "--log-level" => {
             options.log_level = Level::parse(&value).ok_or_else(|| {
                 format!("{flag}: '{value}' is not one of error, warn, info, debug")

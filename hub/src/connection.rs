@@ -1,6 +1,13 @@
 //! `GET /events`: one browser connection, from the upgrade to the close. The token arrives by
 //! subprotocol, first message or query; the connection lives until the client leaves, its token
-//! expires without re-authentication (4440), a re-authentication fails, or the hub restarts.
+//! expires without re-authentication (4440), a re-authentication fails, it falls too far behind
+//! (4429), or the hub restarts.
+//!
+//! Each connection has a reader (this task) and a writer task joined by a bounded queue of
+//! frames. The reader never waits for the network to take a frame: when the queue is full the
+//! event is dropped and counted, and a connection that loses more than `max_dropped` events is
+//! closed. The writer gives each frame `send_timeout` to be written, else the connection is
+//! dropped. Memory per connection is thus bounded by the queue.
 
 use std::pin::pin;
 use std::sync::Arc;
@@ -12,16 +19,20 @@ use axum::extract::{RawQuery, State};
 use axum::http::header::{HeaderValue, RETRY_AFTER};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use futures_util::stream::{SplitSink, SplitStream};
+use futures_util::{SinkExt, StreamExt};
 use tokio::sync::broadcast::error::RecvError;
+use tokio::sync::mpsc::error::TrySendError;
+use tokio::sync::{mpsc, watch};
 use tokio::time::{Instant, MissedTickBehavior};
 
 use crate::auth::{self, Identity, Refusal};
 use crate::log::Level;
 use crate::protocol::{self, close, ClientMessage, Strategy, BEARER_PREFIX, SUBPROTOCOL};
-use crate::{ConnectionInfo, Control, Hub, HubEvent};
+use crate::{ConnectionInfo, Control, Hub, Slot};
 
 /// Browsers send small JSON messages; anything bigger is not ours.
-const MAX_MESSAGE_BYTES: usize = 64 * 1024;
+pub const MAX_MESSAGE_BYTES: usize = 64 * 1024;
 /// How long the server waits for the client's half of the close handshake.
 const CLOSE_GRACE: Duration = Duration::from_secs(2);
 
@@ -77,6 +88,14 @@ pub async fn events(
         }
         return response;
     }
+    let Some(slot) = hub.open_slot() else {
+        hub.log(
+            Level::Warn,
+            "connection refused: the connection cap is reached",
+            &[("max_connections", &hub.config.max_connections)],
+        );
+        return too_many();
+    };
     let from_subprotocol = upgrade
         .requested_protocols()
         .filter_map(|p| p.to_str().ok())
@@ -93,48 +112,159 @@ pub async fn events(
         // Echo the application subprotocol when offered, never a `bearer.` one.
         .protocols([SUBPROTOCOL])
         .max_message_size(MAX_MESSAGE_BYTES)
-        .on_upgrade(move |socket| run(hub, socket, initial))
+        .max_frame_size(MAX_MESSAGE_BYTES)
+        .on_upgrade(move |socket| run(hub, socket, initial, slot))
 }
 
-async fn send_text(socket: &mut WebSocket, text: String) -> Result<(), End> {
-    socket
-        .send(Message::Text(text.into()))
-        .await
-        .map_err(|_| End::Gone)
+/// HTTP 503 with `Retry-After`: the hub is full; another hub behind the balancer may not be.
+pub fn too_many() -> Response {
+    let mut response = (
+        StatusCode::SERVICE_UNAVAILABLE,
+        "too many connections: try again later\n",
+    )
+        .into_response();
+    response
+        .headers_mut()
+        .insert(RETRY_AFTER, HeaderValue::from_static("5"));
+    response
+}
+
+type Reader = SplitStream<WebSocket>;
+
+/// The reader's end of the queue to the writer.
+struct Outbox<'a> {
+    hub: &'a Hub,
+    queue: mpsc::Sender<Message>,
+    /// Events lost because the queue was full.
+    dropped: u64,
+}
+
+const EXPECTED_AUTH: &str = "unauthorized: expected an auth message first";
+const SLOW: End = End::Close(close::SLOW_CONSUMER, "slow consumer: events dropped");
+
+impl Outbox<'_> {
+    /// A reply the client asked for (welcome, pong, …): a client whose queue is full is not
+    /// reading.
+    fn reply(&mut self, text: String) -> Result<(), End> {
+        match self.queue.try_send(Message::Text(text.into())) {
+            Ok(()) => Ok(()),
+            Err(TrySendError::Full(_)) => Err(SLOW),
+            Err(TrySendError::Closed(_)) => Err(End::Gone),
+        }
+    }
+
+    /// A heartbeat: skipped when frames are waiting anyway.
+    fn ping(&mut self) -> Result<(), End> {
+        match self.queue.try_send(Message::Text(protocol::ping().into())) {
+            Ok(()) | Err(TrySendError::Full(_)) => Ok(()),
+            Err(TrySendError::Closed(_)) => Err(End::Gone),
+        }
+    }
+
+    fn event(&mut self, frame: &str) -> Result<(), End> {
+        match self.queue.try_send(Message::Text(frame.into())) {
+            Ok(()) => Ok(()),
+            Err(TrySendError::Full(_)) => self.lost(1),
+            Err(TrySendError::Closed(_)) => Err(End::Gone),
+        }
+    }
+
+    /// Events this connection will never see: counted, logged, and over the allowance the
+    /// connection is closed so that the client knows (and reconnects).
+    fn lost(&mut self, count: u64) -> Result<(), End> {
+        self.dropped = self.dropped.saturating_add(count);
+        self.hub.count_dropped(count);
+        if self.dropped > self.hub.config.max_dropped {
+            self.hub.count_slow_consumer();
+            return Err(SLOW);
+        }
+        self.hub.log(
+            Level::Warn,
+            "slow consumer: events dropped",
+            &[("count", &count), ("total", &self.dropped)],
+        );
+        Ok(())
+    }
+}
+
+/// Writes queued frames, each within `send_timeout`. An urgent close (slow consumer) jumps the
+/// queue. Returns when the queue closes, a frame could not be written, or a close was sent.
+async fn write(
+    mut sink: SplitSink<WebSocket, Message>,
+    mut frames: mpsc::Receiver<Message>,
+    mut urgent: watch::Receiver<Option<CloseFrame>>,
+    send_timeout: Duration,
+) {
+    loop {
+        let message = tokio::select! {
+            biased;
+            Ok(()) = urgent.changed() => match urgent.borrow_and_update().clone() {
+                Some(frame) => Message::Close(Some(frame)),
+                None => continue,
+            },
+            next = frames.recv() => match next {
+                Some(message) => message,
+                None => return,
+            },
+        };
+        let closing = matches!(message, Message::Close(_));
+        match tokio::time::timeout(send_timeout, sink.send(message)).await {
+            Ok(Ok(())) if !closing => {}
+            _ => return,
+        }
+    }
 }
 
 /// Waits for `{"type":"auth","token":...}` (first-message strategy).
 async fn first_message(
-    hub: &Hub,
-    socket: &mut WebSocket,
-    control: &mut tokio::sync::watch::Receiver<Control>,
+    reader: &mut Reader,
+    out: &mut Outbox<'_>,
+    control: &mut watch::Receiver<Control>,
 ) -> Result<String, End> {
-    let mut timeout = pin!(tokio::time::sleep(hub.config.auth_timeout));
     loop {
         tokio::select! {
-            _ = &mut timeout => return Err(End::Close(close::AUTH_TIMEOUT, "authentication timeout")),
             Ok(()) = control.changed() => {
                 if let Some(end) = control_end(*control.borrow_and_update()) {
                     return Err(end);
                 }
             }
-            message = socket.recv() => match message {
+            message = reader.next() => match message {
                 Some(Ok(Message::Text(text))) => match ClientMessage::parse(&text) {
                     ClientMessage::Auth(Some(token)) => return Ok(token),
                     ClientMessage::Auth(None) => return Err(auth::NO_TOKEN.into()),
-                    ClientMessage::Ping => send_text(socket, protocol::pong()).await?,
-                    ClientMessage::Other => {
-                        return Err(End::Close(close::UNAUTHORIZED, "unauthorized: expected an auth message first"))
-                    }
+                    ClientMessage::Ping => out.reply(protocol::pong())?,
+                    ClientMessage::Other => return Err(End::Close(close::UNAUTHORIZED, EXPECTED_AUTH)),
                 },
                 Some(Ok(Message::Binary(_))) => {
-                    return Err(End::Close(close::UNAUTHORIZED, "unauthorized: expected an auth message first"))
+                    return Err(End::Close(close::UNAUTHORIZED, EXPECTED_AUTH))
                 }
                 Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
                 Some(Ok(Message::Close(_))) | Some(Err(_)) | None => return Err(End::Gone),
             },
         }
     }
+}
+
+/// The token, by whichever strategy, validated: all within the authentication deadline.
+async fn authenticate(
+    hub: &Hub,
+    reader: &mut Reader,
+    out: &mut Outbox<'_>,
+    control: &mut watch::Receiver<Control>,
+    initial: Option<(Strategy, String)>,
+) -> Result<(Strategy, Identity), End> {
+    let (strategy, token) = match initial {
+        Some((strategy, token)) => (strategy, token),
+        None => (
+            Strategy::FirstMessage,
+            first_message(reader, out, control).await?,
+        ),
+    };
+    if token.is_empty() {
+        return Err(auth::NO_TOKEN.into());
+    }
+    let identity = auth::validate(hub, &token, true).await?;
+    Ok((strategy, identity))
 }
 
 /// When the token of `identity` expires, by the host's clock.
@@ -155,9 +285,19 @@ impl Drop for Registration<'_> {
     }
 }
 
-async fn run(hub: Arc<Hub>, mut socket: WebSocket, initial: Option<(Strategy, String)>) {
+async fn run(hub: Arc<Hub>, socket: WebSocket, initial: Option<(Strategy, String)>, slot: Slot) {
     let id = hub.next_id();
-    let end = serve(&hub, &mut socket, initial, id).await;
+    let (sink, mut reader) = socket.split();
+    let (queue, frames) = mpsc::channel(hub.config.queue_size);
+    let (urgent, urgent_rx) = watch::channel(None);
+    let writer = tokio::spawn(write(sink, frames, urgent_rx, hub.config.send_timeout));
+    let mut out = Outbox {
+        hub: &hub,
+        queue,
+        dropped: 0,
+    };
+    let end = serve(&hub, &mut reader, &mut out, initial, id).await;
+    let Outbox { queue, .. } = out;
     if let End::Close(code, reason) = end {
         hub.log(
             Level::Debug,
@@ -168,25 +308,33 @@ async fn run(hub: Arc<Hub>, mut socket: WebSocket, initial: Option<(Strategy, St
             code,
             reason: reason.into(),
         };
-        if socket.send(Message::Close(Some(frame))).await.is_ok() {
-            // Let the client answer the close so that it sees a clean close with our code.
-            let _ = tokio::time::timeout(CLOSE_GRACE, async {
-                while let Some(Ok(message)) = socket.recv().await {
-                    if matches!(message, Message::Close(_)) {
-                        break;
-                    }
-                }
-            })
-            .await;
+        // In order after what is queued, unless the queue is what is stuck.
+        if code == close::SLOW_CONSUMER
+            || queue.try_send(Message::Close(Some(frame.clone()))).is_err()
+        {
+            urgent.send_replace(Some(frame));
         }
+        drop(queue);
+        // Let the client answer the close so that it sees a clean close with our code.
+        let _ = tokio::time::timeout(hub.config.send_timeout + CLOSE_GRACE, async {
+            while let Some(Ok(message)) = reader.next().await {
+                if matches!(message, Message::Close(_)) {
+                    break;
+                }
+            }
+        })
+        .await;
     } else {
         hub.log(Level::Debug, "left", &[("connection", &id)]);
     }
+    writer.abort();
+    drop(slot);
 }
 
 async fn serve(
     hub: &Hub,
-    socket: &mut WebSocket,
+    reader: &mut Reader,
+    out: &mut Outbox<'_>,
     initial: Option<(Strategy, String)>,
     id: u64,
 ) -> End {
@@ -198,23 +346,18 @@ async fn serve(
     let mut clock = hub
         .host()
         .clock_changes()
-        .unwrap_or_else(|| tokio::sync::watch::channel(0).1);
+        .unwrap_or_else(|| watch::channel(0).1);
 
-    let (strategy, token) = match initial {
-        Some((strategy, token)) => (strategy, token),
-        None => match first_message(hub, socket, &mut control).await {
-            Ok(token) => (Strategy::FirstMessage, token),
-            Err(end) => return end,
-        },
+    let authenticated = tokio::time::timeout(
+        hub.config.auth_timeout,
+        authenticate(hub, reader, out, &mut control, initial),
+    )
+    .await;
+    let (strategy, mut identity) = match authenticated {
+        Ok(Ok(authenticated)) => authenticated,
+        Ok(Err(end)) => return end,
+        Err(_) => return End::Close(close::AUTH_TIMEOUT, "authentication timeout"),
     };
-    if token.is_empty() {
-        return auth::NO_TOKEN.into();
-    }
-    let mut identity = match auth::validate(hub, &token, true).await {
-        Ok(identity) => identity,
-        Err(refusal) => return refusal.into(),
-    };
-    drop(token);
     let heartbeat = hub.config.heartbeat;
     let welcome = protocol::welcome(&protocol::Welcome {
         sub: &identity.sub,
@@ -224,7 +367,7 @@ async fn serve(
         ttl: identity.ttl(hub.now()),
         heartbeat: heartbeat.as_secs(),
     });
-    if let Err(end) = send_text(socket, welcome).await {
+    if let Err(end) = out.reply(welcome) {
         return end;
     }
     hub.register(ConnectionInfo {
@@ -252,73 +395,70 @@ async fn serve(
     let mut pings = tokio::time::interval_at(Instant::now() + heartbeat, heartbeat);
     pings.set_missed_tick_behavior(MissedTickBehavior::Delay);
     let mut expiry = pin!(tokio::time::sleep_until(expiry_deadline(hub, &identity)));
+    let writer_gone = out.queue.clone();
     loop {
-        let outgoing: Option<HubEvent> = tokio::select! {
-            _ = &mut expiry => return End::Close(close::TOKEN_EXPIRED, "token expired"),
+        let step: Result<(), End> = tokio::select! {
+            _ = &mut expiry => Err(End::Close(close::TOKEN_EXPIRED, "token expired")),
+            // The writer stopped: a frame could not be written in time, or the socket broke.
+            _ = writer_gone.closed() => Err(End::Gone),
             Ok(()) = clock.changed() => {
                 clock.borrow_and_update();
                 expiry.as_mut().reset(expiry_deadline(hub, &identity));
-                None
+                Ok(())
             }
-            Ok(()) = control.changed() => {
-                if let Some(end) = control_end(*control.borrow_and_update()) {
-                    return end;
-                }
-                None
-            }
-            _ = pings.tick() => {
-                if let Err(end) = send_text(socket, protocol::ping()).await {
-                    return end;
-                }
-                None
-            }
-            event = events.recv() => match event {
-                Ok(event) => Some(event),
-                Err(RecvError::Lagged(_)) => None,
-                Err(RecvError::Closed) => return End::Gone,
+            Ok(()) = control.changed() => match control_end(*control.borrow_and_update()) {
+                Some(end) => Err(end),
+                None => Ok(()),
             },
-            message = socket.recv() => {
+            _ = pings.tick() => out.ping(),
+            event = events.recv() => match event {
+                Ok(event) if event.visible_to(&identity) => out.event(&event.frame),
+                Ok(_) => Ok(()),
+                Err(RecvError::Lagged(count)) => out.lost(count),
+                Err(RecvError::Closed) => Err(End::Gone),
+            },
+            message = reader.next() => {
                 let text = match message {
                     Some(Ok(Message::Text(text))) => text,
                     Some(Ok(Message::Binary(_) | Message::Ping(_) | Message::Pong(_))) => continue,
                     Some(Ok(Message::Close(_))) | Some(Err(_)) | None => return End::Gone,
                 };
                 match ClientMessage::parse(&text) {
-                    ClientMessage::Ping => {
-                        if let Err(end) = send_text(socket, protocol::pong()).await {
-                            return end;
-                        }
-                    }
-                    ClientMessage::Auth(None) => return auth::NO_TOKEN.into(),
+                    ClientMessage::Ping => out.reply(protocol::pong()),
+                    ClientMessage::Auth(None) => Err(auth::NO_TOKEN.into()),
                     ClientMessage::Auth(Some(token)) => {
-                        let renewed = match auth::validate(hub, &token, true).await {
-                            Ok(renewed) => renewed,
-                            Err(refusal) => return refusal.into(),
-                        };
-                        if renewed.sub != identity.sub || renewed.issuer != identity.issuer {
-                            return End::Close(close::FORBIDDEN, "forbidden: re-authentication for another subject");
-                        }
-                        identity = renewed;
-                        expiry.as_mut().reset(expiry_deadline(hub, &identity));
-                        hub.update(id, |info| {
-                            info.expires_at = identity.exp;
-                            info.admin = identity.admin;
-                            info.reauthentications += 1;
-                        });
-                        let answer = protocol::reauthenticated(identity.ttl(hub.now()));
-                        if let Err(end) = send_text(socket, answer).await {
-                            return end;
+                        match reauthenticate(hub, &token, &identity).await {
+                            Ok(renewed) => {
+                                identity = renewed;
+                                expiry.as_mut().reset(expiry_deadline(hub, &identity));
+                                hub.update(id, |info| {
+                                    info.expires_at = identity.exp;
+                                    info.admin = identity.admin;
+                                    info.reauthentications += 1;
+                                });
+                                out.reply(protocol::reauthenticated(identity.ttl(hub.now())))
+                            }
+                            Err(end) => Err(end),
                         }
                     }
-                    ClientMessage::Other => {}
+                    ClientMessage::Other => Ok(()),
                 }
-                None
             }
         };
-        if let Some(event) = outgoing.filter(|e| e.visible_to(&identity)) {
-            if let Err(end) = send_text(socket, event.frame).await {
-                return end;
-            }
+        if let Err(end) = step {
+            return end;
         }
     }
+}
+
+/// A fresh token for the same subject of the same issuer.
+async fn reauthenticate(hub: &Hub, token: &str, current: &Identity) -> Result<Identity, End> {
+    let renewed = auth::validate(hub, token, true).await?;
+    if renewed.sub != current.sub || renewed.issuer != current.issuer {
+        return Err(End::Close(
+            close::FORBIDDEN,
+            "forbidden: re-authentication for another subject",
+        ));
+    }
+    Ok(renewed)
 }

@@ -14,7 +14,6 @@
 //! `client_id` claim names the same client; usernames mean nothing. It is checked once, at the
 //! handshake; server-to-server, so a refusal is a plain HTTP 401/403/503 rather than a close code.
 
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
@@ -28,7 +27,7 @@ use serde_json::Value;
 use crate::auth::{self, Refusal};
 use crate::log::Level;
 use crate::protocol;
-use crate::{Control, Hub, HubEvent};
+use crate::{Control, Hub, HubEvent, Slot};
 
 const MAX_MESSAGE_BYTES: usize = 1024 * 1024;
 
@@ -114,10 +113,18 @@ pub async fn ingest(
         Ok(scope) => scope,
         Err(response) => return response,
     };
+    let Some(slot) = hub.open_ingest_slot() else {
+        hub.log(
+            Level::Warn,
+            "ingest refused: the ingest connection cap is reached",
+            &[("max_ingest_connections", &hub.config.max_ingest_connections)],
+        );
+        return crate::connection::too_many();
+    };
     upgrade
         .max_message_size(MAX_MESSAGE_BYTES)
         .max_frame_size(MAX_MESSAGE_BYTES)
-        .on_upgrade(move |socket| run(hub, socket, scope))
+        .on_upgrade(move |socket| run(hub, socket, scope, slot))
 }
 
 fn is_ingest_client(hub: &Hub, identity: &auth::Identity) -> bool {
@@ -194,8 +201,7 @@ pub fn parse_event(bytes: &[u8]) -> Option<PushedEvent> {
     })
 }
 
-async fn run(hub: Arc<Hub>, mut socket: WebSocket, scope: Scope) {
-    hub.ingest_connections.fetch_add(1, Ordering::Relaxed);
+async fn run(hub: Arc<Hub>, mut socket: WebSocket, scope: Scope, slot: Slot) {
     let scope_name = match &scope {
         Scope::AnyRealm => "static secret",
         Scope::Issuer { issuer, .. } => issuer.as_str(),
@@ -256,8 +262,8 @@ async fn run(hub: Arc<Hub>, mut socket: WebSocket, scope: Scope) {
             },
         }
     }
-    hub.ingest_connections.fetch_sub(1, Ordering::Relaxed);
     hub.log(Level::Info, "ingest left", &[("scope", &scope_name)]);
+    drop(slot);
 }
 
 #[cfg(test)]

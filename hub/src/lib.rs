@@ -11,6 +11,7 @@
 //! plugs in its own realms, clock and log through [`Host`].
 
 mod auth;
+pub mod broker;
 pub mod config;
 mod connection;
 mod ingest;
@@ -20,7 +21,7 @@ pub mod protocol;
 pub mod server;
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -62,6 +63,10 @@ pub trait Host: Send + Sync + 'static {
         log::write_json(record);
     }
 }
+
+/// Events on their way to the connections' readers; a reader that falls this far behind loses
+/// events (counted, see [`HubConfig::max_dropped`]).
+const BUS_CAPACITY: usize = 4096;
 
 /// The standalone hub's host: nothing of its own.
 pub struct Standalone;
@@ -141,16 +146,55 @@ pub struct ConnectionInfo {
     pub reauthentications: u64,
 }
 
+/// Counters since the hub started, for `/health` and status pages.
+#[derive(Clone, Debug, Default, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct Stats {
+    /// Open `/events` sockets, authenticated or not yet.
+    pub sockets: usize,
+    pub ingest_connections: usize,
+    /// Upgrades refused because a connection cap was reached.
+    pub refused: u64,
+    /// Events that did not reach a connection because it fell behind.
+    pub dropped_events: u64,
+    /// Connections closed with 4429.
+    pub slow_consumers: u64,
+    /// Own events that could not be shared through Redis.
+    pub unshared_events: u64,
+}
+
+/// A place under a connection cap, given back when dropped.
+pub(crate) struct Slot(Arc<AtomicUsize>);
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+fn take_slot(open: &Arc<AtomicUsize>, max: usize) -> Option<Slot> {
+    open.fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+        (n < max).then_some(n + 1)
+    })
+    .ok()
+    .map(|_| Slot(open.clone()))
+}
+
 pub struct Hub {
     pub config: HubConfig,
     host: Arc<dyn Host>,
+    broker: std::sync::OnceLock<Arc<broker::Broker>>,
     keys: jwks::KeyCache,
-    events: broadcast::Sender<HubEvent>,
+    events: broadcast::Sender<Arc<HubEvent>>,
     control: watch::Sender<Control>,
     availability: Mutex<Availability>,
     connections: Mutex<BTreeMap<u64, ConnectionInfo>>,
     next_id: AtomicU64,
-    ingest_connections: AtomicU64,
+    sockets: Arc<AtomicUsize>,
+    ingest_sockets: Arc<AtomicUsize>,
+    refused: AtomicU64,
+    dropped_events: AtomicU64,
+    slow_consumers: AtomicU64,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -161,18 +205,23 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 
 impl Hub {
     pub fn new(config: HubConfig, host: Arc<dyn Host>) -> Hub {
-        let (events, _) = broadcast::channel(1024);
+        let (events, _) = broadcast::channel(BUS_CAPACITY);
         let (control, _) = watch::channel(Control::Running);
         Hub {
             keys: jwks::KeyCache::new(config.jwks_min_interval),
             config,
             host,
+            broker: std::sync::OnceLock::new(),
             events,
             control,
             availability: Mutex::new(Availability::Up),
             connections: Mutex::new(BTreeMap::new()),
             next_id: AtomicU64::new(1),
-            ingest_connections: AtomicU64::new(0),
+            sockets: Arc::new(AtomicUsize::new(0)),
+            ingest_sockets: Arc::new(AtomicUsize::new(0)),
+            refused: AtomicU64::new(0),
+            dropped_events: AtomicU64::new(0),
+            slow_consumers: AtomicU64::new(0),
         }
     }
 
@@ -208,12 +257,38 @@ impl Hub {
     }
 
     /// Hands an event to every subscriber allowed to see it.
+    /// Hands an event of this hub (ingested here, or the host's own) to its subscribers and,
+    /// when scaled out, to the other hubs.
     pub fn publish(&self, event: HubEvent) {
-        // No subscribers is fine.
-        let _ = self.events.send(event);
+        if let Some(broker) = self.broker.get() {
+            broker.share(self, &event);
+        }
+        self.deliver(event);
     }
 
-    fn subscribe(&self) -> broadcast::Receiver<HubEvent> {
+    /// Hands an event to this hub's own subscribers.
+    fn deliver(&self, event: HubEvent) {
+        // No subscribers is fine.
+        let _ = self.events.send(Arc::new(event));
+    }
+
+    /// Shares events with other hubs through Redis pub/sub on `channel`.
+    pub fn scale_out(self: &Arc<Self>, redis_url: &str, channel: &str) -> Result<(), String> {
+        let broker = broker::start(self, redis_url, channel)?;
+        self.broker
+            .set(broker)
+            .map_err(|_| "the hub is scaled out already".to_string())
+    }
+
+    /// Whether Redis is in use and reachable.
+    pub fn broker_state(&self) -> broker::BrokerState {
+        match self.broker.get() {
+            Some(broker) => broker.state(),
+            None => broker::BrokerState::Off,
+        }
+    }
+
+    fn subscribe(&self) -> broadcast::Receiver<Arc<HubEvent>> {
         self.events.subscribe()
     }
 
@@ -293,7 +368,44 @@ impl Hub {
     }
 
     pub fn ingest_connections(&self) -> u64 {
-        self.ingest_connections.load(Ordering::Relaxed)
+        self.ingest_sockets.load(Ordering::Acquire) as u64
+    }
+
+    /// A place for one more `/events` socket, if the cap allows.
+    fn open_slot(&self) -> Option<Slot> {
+        let slot = take_slot(&self.sockets, self.config.max_connections);
+        if slot.is_none() {
+            self.refused.fetch_add(1, Ordering::Relaxed);
+        }
+        slot
+    }
+
+    /// A place for one more `/ingest` connection, if the cap allows.
+    fn open_ingest_slot(&self) -> Option<Slot> {
+        let slot = take_slot(&self.ingest_sockets, self.config.max_ingest_connections);
+        if slot.is_none() {
+            self.refused.fetch_add(1, Ordering::Relaxed);
+        }
+        slot
+    }
+
+    fn count_dropped(&self, count: u64) {
+        self.dropped_events.fetch_add(count, Ordering::Relaxed);
+    }
+
+    fn count_slow_consumer(&self) {
+        self.slow_consumers.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn stats(&self) -> Stats {
+        Stats {
+            sockets: self.sockets.load(Ordering::Acquire),
+            ingest_connections: self.ingest_sockets.load(Ordering::Acquire),
+            refused: self.refused.load(Ordering::Relaxed),
+            dropped_events: self.dropped_events.load(Ordering::Relaxed),
+            slow_consumers: self.slow_consumers.load(Ordering::Relaxed),
+            unshared_events: self.broker.get().map_or(0, |broker| broker.unshared()),
+        }
     }
 
     pub fn key_sources(&self) -> Vec<SourceStatus> {

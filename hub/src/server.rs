@@ -14,6 +14,7 @@ use serde_json::json;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+use crate::broker::BrokerState;
 use crate::log::Level;
 use crate::protocol::close;
 use crate::Hub;
@@ -21,18 +22,22 @@ use crate::Hub;
 /// How long a shutdown waits for connections to finish their close handshake.
 const DRAIN: Duration = Duration::from_secs(5);
 
-/// `GET /health`: 200 while the hub serves, 503 once it is shutting down.
+/// `GET /health`: 200 while the hub serves; 503 once it is shutting down, or while the
+/// configured Redis is unreachable (the hub then serves its own events only).
 async fn health(State(hub): State<Arc<Hub>>) -> Response {
-    let serving = hub.down_for().is_none();
-    let status = if serving {
-        StatusCode::OK
+    let redis = hub.broker_state();
+    let (status, word) = if hub.down_for().is_some() {
+        (StatusCode::SERVICE_UNAVAILABLE, "unavailable")
+    } else if redis == BrokerState::Down {
+        (StatusCode::SERVICE_UNAVAILABLE, "degraded")
     } else {
-        StatusCode::SERVICE_UNAVAILABLE
+        (StatusCode::OK, "ok")
     };
     let body = json!({
-        "status": if serving { "ok" } else { "unavailable" },
+        "status": word,
+        "redis": redis,
         "connections": hub.connections().len(),
-        "ingestConnections": hub.ingest_connections(),
+        "stats": hub.stats(),
     });
     (status, Json(body)).into_response()
 }
@@ -93,6 +98,9 @@ pub async fn start(listen: &str, hub: Arc<Hub>) -> Result<RunningHub, String> {
         .await
         .map_err(|err| format!("cannot listen on {listen}: {err}"))?;
     let addr = listener.local_addr().map_err(|err| err.to_string())?;
+    if let Some(url) = &hub.config.redis_url {
+        hub.scale_out(url, &hub.config.redis_channel)?;
+    }
     let (stop, stopped) = oneshot::channel::<()>();
     let app = router(hub.clone());
     let task = tokio::spawn(async move {
