@@ -21,6 +21,19 @@ if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; the
     || fail "apt-get install chromium chromium-driver failed"
 fi
 
+# --- Debian package: Redis, which the hub's scale-out tests start on a free loopback port ----
+if ! command -v redis-server >/dev/null; then
+  step "installing redis-server (apt)"
+  SUDO=""
+  if [ "$(id -u)" != 0 ]; then
+    command -v sudo >/dev/null || fail "redis-server is missing and this user cannot run apt-get; install the Debian package 'redis-server'"
+    SUDO=sudo
+  fi
+  $SUDO apt-get update -qq || fail "apt-get update failed"
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends redis-server >/dev/null \
+    || fail "apt-get install redis-server failed"
+fi
+
 # --- Rust: the wasm target and the two CLIs wasm-pack needs ----------------------------------
 command -v cargo >/dev/null || fail "cargo is missing: install Rust with rustup"
 if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then

@@ -165,6 +165,18 @@ async fn connect(client: &redis::Client) -> Option<MultiplexedConnection> {
         .ok()
 }
 
+async fn publish_once(redis: &mut MultiplexedConnection, channel: &str, payload: &str) -> bool {
+    tokio::time::timeout(
+        PUBLISH_TIMEOUT,
+        redis::cmd("PUBLISH")
+            .arg(channel)
+            .arg(payload)
+            .query_async::<i64>(redis),
+    )
+    .await
+    .is_ok_and(|result| result.is_ok())
+}
+
 /// Hands queued events to Redis. While Redis is down, reconnects at most once per backoff
 /// period; events in between are counted as unshared.
 async fn publish(
@@ -188,18 +200,17 @@ async fn publish(
                 backoff = next_backoff(backoff);
             }
         }
-        let published = match connection.as_mut() {
-            Some(redis) => tokio::time::timeout(
-                PUBLISH_TIMEOUT,
-                redis::cmd("PUBLISH")
-                    .arg(&channel)
-                    .arg(&payload)
-                    .query_async::<i64>(redis),
-            )
-            .await
-            .is_ok_and(|result| result.is_ok()),
+        let mut published = match connection.as_mut() {
+            Some(redis) => publish_once(redis, &channel, &payload).await,
             None => false,
         };
+        if !published && connection.is_some() {
+            // A connection from before an outage fails once: retry on a fresh one.
+            connection = connect(&client).await;
+            if let Some(redis) = connection.as_mut() {
+                published = publish_once(redis, &channel, &payload).await;
+            }
+        }
         if published {
             backoff = FIRST_BACKOFF;
             if !broker.publishing.swap(true, Ordering::AcqRel) {
