@@ -883,16 +883,21 @@ async fn ingest_refusal(env: &Env, token: &str) -> u16 {
     .as_u16()
 }
 
-#[tokio::test]
-async fn ingest_refuses_user_tokens_whatever_their_username() {
-    let env = start_config(
+/// Realms `demo` and `test`, with `test`'s `backend` as the ingest client.
+async fn with_backend_as_ingest_client() -> Env {
+    start_config(
         &["demo", "test"],
         HubConfig {
             ingest_clients: vec!["backend".into()],
             ..HubConfig::default()
         },
     )
-    .await;
+    .await
+}
+
+#[tokio::test]
+async fn ingest_refuses_user_tokens_whatever_their_username() {
+    let env = with_backend_as_ingest_client().await;
     // A user who picked a service-account-like name, with a genuine signature.
     let mut eve = demo_claims(&env, "eve-id", now());
     eve["preferred_username"] = json!("service-account-eve");
@@ -924,14 +929,7 @@ async fn ingest_refuses_service_accounts_without_configured_ingest_clients() {
 
 #[tokio::test]
 async fn ingest_accepts_a_service_account_token_for_its_own_realm() {
-    let env = start_config(
-        &["demo", "test"],
-        HubConfig {
-            ingest_clients: vec!["backend".into()],
-            ..HubConfig::default()
-        },
-    )
-    .await;
+    let env = with_backend_as_ingest_client().await;
     let service = backend_token(&env).await;
     let carol_tokens = env
         .password_grant("test", "web-app", "carol", "carol-pw")

@@ -26,7 +26,9 @@ use crate::{Control, Hub, HubEvent};
 /// Events waiting to be published; a hub whose Redis is slow loses sharing beyond this.
 const OUTGOING_CAPACITY: usize = 4096;
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
-const PUBLISH_TIMEOUT: Duration = Duration::from_secs(2);
+/// A publish that takes longer counts as failed; it is not retried, since Redis may have taken
+/// it (a retry could deliver it twice).
+const PUBLISH_TIMEOUT: Duration = Duration::from_secs(10);
 const FIRST_BACKOFF: Duration = Duration::from_millis(100);
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
 
@@ -159,22 +161,43 @@ fn next_backoff(current: Duration) -> Duration {
 }
 
 async fn connect(client: &redis::Client) -> Option<MultiplexedConnection> {
-    tokio::time::timeout(CONNECT_TIMEOUT, client.get_multiplexed_async_connection())
-        .await
-        .ok()?
-        .ok()
-}
-
-async fn publish_once(redis: &mut MultiplexedConnection, channel: &str, payload: &str) -> bool {
+    // The crate's own response timeout (500 ms) would turn a slow answer into an error that
+    // looks like a refusal: PUBLISH_TIMEOUT alone decides, and counts as "unknown".
+    let config = redis::AsyncConnectionConfig::new()
+        .set_connection_timeout(Some(CONNECT_TIMEOUT))
+        .set_response_timeout(None);
     tokio::time::timeout(
-        PUBLISH_TIMEOUT,
-        redis::cmd("PUBLISH")
-            .arg(channel)
-            .arg(payload)
-            .query_async::<i64>(redis),
+        CONNECT_TIMEOUT,
+        client.get_multiplexed_async_connection_with_config(&config),
     )
     .await
-    .is_ok_and(|result| result.is_ok())
+    .ok()?
+    .ok()
+}
+
+/// How one PUBLISH went.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Published {
+    Yes,
+    /// Refused or the connection broke: Redis did not take it.
+    No,
+    /// No answer in time: Redis may or may not have taken it.
+    Unknown,
+}
+
+async fn publish_once(
+    redis: &mut MultiplexedConnection,
+    channel: &str,
+    payload: &str,
+) -> Published {
+    let mut command = redis::cmd("PUBLISH");
+    command.arg(channel).arg(payload);
+    match tokio::time::timeout(PUBLISH_TIMEOUT, command.query_async::<i64>(redis)).await {
+        Ok(Ok(_)) => Published::Yes,
+        Ok(Err(err)) if err.is_timeout() => Published::Unknown,
+        Ok(Err(_)) => Published::No,
+        Err(_) => Published::Unknown,
+    }
 }
 
 /// Hands queued events to Redis. While Redis is down, reconnects at most once per backoff
@@ -202,16 +225,16 @@ async fn publish(
         }
         let mut published = match connection.as_mut() {
             Some(redis) => publish_once(redis, &channel, &payload).await,
-            None => false,
+            None => Published::No,
         };
-        if !published && connection.is_some() {
-            // A connection from before an outage fails once: retry on a fresh one.
+        if published == Published::No && connection.is_some() {
+            // A connection from before an outage fails at once: retry on a fresh one.
             connection = connect(&client).await;
             if let Some(redis) = connection.as_mut() {
                 published = publish_once(redis, &channel, &payload).await;
             }
         }
-        if published {
+        if published == Published::Yes {
             backoff = FIRST_BACKOFF;
             if !broker.publishing.swap(true, Ordering::AcqRel) {
                 hub.log(Level::Info, "redis: publishing again", &[]);
@@ -220,10 +243,14 @@ async fn publish(
             connection = None;
             broker.unshared.fetch_add(1, Ordering::Relaxed);
             if broker.publishing.swap(false, Ordering::AcqRel) {
+                let outcome = match published {
+                    Published::Unknown => "no answer in time",
+                    _ => "refused or disconnected",
+                };
                 hub.log(
                     Level::Error,
                     "redis: cannot publish; this hub's events reach its own subscribers only",
-                    &[],
+                    &[("outcome", &outcome)],
                 );
             }
         }

@@ -33,6 +33,9 @@ use crate::{ConnectionInfo, Control, Hub, Slot};
 
 /// Browsers send small JSON messages; anything bigger is not ours.
 pub const MAX_MESSAGE_BYTES: usize = 64 * 1024;
+/// The socket's read buffer: clients send small messages (tungstenite's default is 128 KiB, which
+/// would dominate the memory of an idle connection).
+const READ_BUFFER_BYTES: usize = 4 * 1024;
 /// How long the server waits for the client's half of the close handshake.
 const CLOSE_GRACE: Duration = Duration::from_secs(2);
 
@@ -113,6 +116,9 @@ pub async fn events(
         .protocols([SUBPROTOCOL])
         .max_message_size(MAX_MESSAGE_BYTES)
         .max_frame_size(MAX_MESSAGE_BYTES)
+        .read_buffer_size(READ_BUFFER_BYTES)
+        // Every frame is written at once: the queue in front of the writer does the buffering.
+        .write_buffer_size(0)
         .on_upgrade(move |socket| run(hub, socket, initial, slot))
 }
 
