@@ -31,10 +31,55 @@ pub const WAIT: Duration = Duration::from_secs(20);
 pub const APP: &str = "keycloak-events.v1";
 const KID: &str = "test-key";
 
+/// Holds JWKS answers back while closed, and tells whether a held request was given up.
+#[derive(Default)]
+pub struct Gate {
+    closed: std::sync::atomic::AtomicBool,
+    open: tokio::sync::Notify,
+    pub held: std::sync::atomic::AtomicUsize,
+    pub abandoned: std::sync::atomic::AtomicBool,
+}
+
+/// Marks a held request as given up if it is dropped before the gate opens.
+struct Held<'a>(&'a Gate);
+
+impl Drop for Held<'_> {
+    fn drop(&mut self) {
+        if self.0.closed.load(std::sync::atomic::Ordering::SeqCst) {
+            self.0
+                .abandoned
+                .store(true, std::sync::atomic::Ordering::SeqCst);
+        }
+    }
+}
+
+impl Gate {
+    pub fn close(&self) {
+        self.closed.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    pub fn open(&self) {
+        self.closed
+            .store(false, std::sync::atomic::Ordering::SeqCst);
+        self.open.notify_waiters();
+    }
+
+    async fn pass(&self) {
+        if !self.closed.load(std::sync::atomic::Ordering::SeqCst) {
+            return;
+        }
+        let opened = self.open.notified();
+        let _held = Held(self);
+        self.held.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        opened.await;
+    }
+}
+
 /// A stand-in Keycloak: one RSA key, served as the JWKS of every realm.
 pub struct Issuer {
     pub base: String,
     key: SigningKey<Sha256>,
+    pub gate: Arc<Gate>,
 }
 
 impl Issuer {
@@ -49,11 +94,17 @@ impl Issuer {
             "kid": KID, "kty": "RSA", "use": "sig", "alg": "RS256",
             "n": b64(private.n().to_bytes_be()), "e": b64(private.e().to_bytes_be()),
         }]});
+        let gate = Arc::new(Gate::default());
+        let held = gate.clone();
         let app = Router::new().route(
             "/realms/{realm}/protocol/openid-connect/certs",
             get(move || {
                 let jwks = jwks.clone();
-                async move { Json(jwks) }
+                let gate = held.clone();
+                async move {
+                    gate.pass().await;
+                    Json(jwks)
+                }
             }),
         );
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -62,6 +113,7 @@ impl Issuer {
         Issuer {
             base,
             key: SigningKey::new(private),
+            gate,
         }
     }
 
@@ -70,8 +122,12 @@ impl Issuer {
     }
 
     pub fn sign(&self, claims: &Value) -> String {
+        self.sign_with_kid(claims, KID)
+    }
+
+    pub fn sign_with_kid(&self, claims: &Value, kid: &str) -> String {
         let header =
-            URL_SAFE_NO_PAD.encode(json!({"alg": "RS256", "typ": "JWT", "kid": KID}).to_string());
+            URL_SAFE_NO_PAD.encode(json!({"alg": "RS256", "typ": "JWT", "kid": kid}).to_string());
         let payload = URL_SAFE_NO_PAD.encode(claims.to_string());
         let input = format!("{header}.{payload}");
         let signature = self.key.sign(input.as_bytes()).to_bytes();
