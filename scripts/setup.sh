@@ -8,17 +8,28 @@ WASM_PACK_VERSION=0.15.1
 step() { printf '\033[1msetup:\033[0m %s\n' "$*" >&2; }
 fail() { printf '\033[31msetup failed:\033[0m %s\n' "$*" >&2; exit 1; }
 
-# --- Debian packages: Chromium and its driver for the browser tests -------------------------
-if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
-  step "installing chromium and chromium-driver (apt)"
+# Installs Debian packages with apt-get, through sudo when not root.
+apt_install() {
   SUDO=""
   if [ "$(id -u)" != 0 ]; then
-    command -v sudo >/dev/null || fail "chromium is missing and this user cannot run apt-get; install the Debian packages 'chromium' and 'chromium-driver'"
+    command -v sudo >/dev/null || fail "$* missing and this user cannot run apt-get; install the Debian packages: $*"
     SUDO=sudo
   fi
   $SUDO apt-get update -qq || fail "apt-get update failed"
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium chromium-driver >/dev/null \
-    || fail "apt-get install chromium chromium-driver failed"
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "$@" >/dev/null \
+    || fail "apt-get install $* failed"
+}
+
+# --- Debian packages: Chromium and its driver for the browser tests -------------------------
+if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
+  step "installing chromium and chromium-driver (apt)"
+  apt_install chromium chromium-driver
+fi
+
+# --- Debian package: Redis, which the hub's scale-out tests start on a free loopback port ----
+if ! command -v redis-server >/dev/null; then
+  step "installing redis-server (apt)"
+  apt_install redis-server
 fi
 
 # --- Rust: the wasm target and the two CLIs wasm-pack needs ----------------------------------

@@ -1,6 +1,6 @@
 // Runs every test layer and check, then prints one summary line `N passed, N failed`.
 //   lints        rustfmt, clippy (native and wasm32)
-//   native       cargo test: src/core unit tests and the devserver's HTTP tests
+//   native       cargo test: src/core unit tests, the devserver's HTTP tests and the hub's (with Redis)
 //   browser      wasm-bindgen-test in headless Chromium: src/web
 //   e2e          node --test + playwright-core in headless Chromium against devserver
 // Usage: node scripts/test.mjs [layer ...]   (default: all layers)
@@ -61,7 +61,7 @@ const layers = {
     check('clippy (wasm32)', 'cargo', ['clippy', '--lib', '--tests', '--target', 'wasm32-unknown-unknown', '--', '-D', 'warnings'])
   },
   native () {
-    cargoTests('cargo test (core, devserver)', ['test', '--workspace'])
+    cargoTests('cargo test (core, devserver, hub)', ['test', '--workspace'])
   },
   browser () {
     cargoTests('wasm-bindgen-test (web)', ['test', '--target', 'wasm32-unknown-unknown', '--test', 'web'], wasmEnv)

@@ -4,7 +4,6 @@ use std::path::PathBuf;
 
 use std::time::Duration;
 
-use crate::hub::HubConfig;
 use crate::log::Level;
 use crate::server::ServerConfig;
 
@@ -37,7 +36,12 @@ LIVE-EVENT HUB (/events, /ingest):
                              (default 10)
     --hub-jwks-min-interval SECS
                              least time between two JWKS fetches of an issuer (default 10)
-    --ingest-token TOKEN     a static bearer secret that /ingest accepts
+    --ingest-token-file FILE a file holding the static bearer secret that /ingest accepts;
+                             or the secret itself in the DEVSERVER_INGEST_TOKEN variable
+    --ingest-token TOKEN     the same secret on the command line (visible in ps: for
+                             development only)
+    --ingest-client CLIENT   a client whose service account may push events to /ingest
+                             (its client-credentials tokens; repeatable)
 
 Once listening, devserver prints `devserver listening on http://ADDR` on stdout.
 ";
@@ -58,27 +62,8 @@ impl std::fmt::Debug for ServerConfig {
             .field("realm_files", &self.realm_files)
             .field("admin_user", &self.admin_user)
             .field("admin_password", &"[redacted]")
-            .field("hub", &HubFlags(&self.hub))
-            .finish()
-    }
-}
-
-struct HubFlags<'a>(&'a HubConfig);
-
-impl std::fmt::Debug for HubFlags<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let hub = self.0;
-        f.debug_struct("HubConfig")
-            .field("heartbeat", &hub.heartbeat)
-            .field("auth_timeout", &hub.auth_timeout)
-            .field("issuers", &hub.issuers)
-            .field("audience", &hub.audience)
-            .field(
-                "ingest_token",
-                &hub.ingest_token.as_ref().map(|_| "[redacted]"),
-            )
-            .field("jwks_min_interval", &hub.jwks_min_interval)
-            .field("only", &hub.only)
+            .field("hub", &self.hub)
+            .field("hub_only", &self.hub_only)
             .finish()
     }
 }
@@ -94,18 +79,7 @@ fn seconds(name: &str, raw: &str, min: u64) -> Result<Duration, String> {
 
 /// An issuer URL as tokens carry it: http(s), no trailing slash.
 fn issuer(raw: &str) -> Result<String, String> {
-    let trimmed = raw.trim().trim_end_matches('/');
-    let rest = trimmed
-        .strip_prefix("https://")
-        .or_else(|| trimmed.strip_prefix("http://"));
-    match rest {
-        Some(rest) if !rest.is_empty() && !rest.contains(['?', '#', ' ']) => {
-            Ok(trimmed.to_string())
-        }
-        _ => Err(format!(
-            "--hub-issuer: '{raw}' is not an issuer URL such as https://kc.example.com/realms/foo"
-        )),
-    }
+    events_hub::config::issuer(raw).map_err(|err| format!("--hub-issuer: {err}"))
 }
 
 /// Parses the arguments (without the program name). `rust_log` is the RUST_LOG variable.
@@ -163,7 +137,7 @@ pub fn parse_args(
                 })?;
             }
             "--hub-issuer" => config.hub.issuers.push(issuer(&value()?)?),
-            "--hub-only" => config.hub.only = true,
+            "--hub-only" => config.hub_only = true,
             "--hub-audience" => {
                 let audience = value()?;
                 if audience.trim().is_empty() {
@@ -183,11 +157,22 @@ pub fn parse_args(
                 }
                 config.hub.ingest_token = Some(token);
             }
+            "--ingest-token-file" => {
+                let path = value()?;
+                config.hub.ingest_token = Some(events_hub::config::secret_from_file(&name, &path)?);
+            }
+            "--ingest-client" => {
+                let client = value()?;
+                if client.trim().is_empty() {
+                    return Err("--ingest-client must not be empty".into());
+                }
+                config.hub.ingest_clients.push(client);
+            }
             "-h" | "--help" => return Ok(Command::Help),
             other => return Err(format!("unknown argument '{other}'")),
         }
     }
-    if config.hub.only {
+    if config.hub_only {
         if config.hub.issuers.is_empty() {
             return Err("--hub-only needs at least one --hub-issuer".into());
         }
@@ -268,7 +253,7 @@ mod tests {
             panic!("expected run");
         };
         let hub = &config.hub;
-        assert!(hub.only);
+        assert!(config.hub_only);
         assert_eq!(
             hub.issuers,
             vec![

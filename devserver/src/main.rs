@@ -6,7 +6,7 @@ use devserver::log::{self, Level};
 #[tokio::main]
 async fn main() {
     let rust_log = std::env::var("RUST_LOG").ok();
-    let (config, level) = match parse_args(std::env::args().skip(1), rust_log.as_deref()) {
+    let (mut config, level) = match parse_args(std::env::args().skip(1), rust_log.as_deref()) {
         Ok(Command::Run(config, level)) => (config, level),
         Ok(Command::Help) => {
             print!("{USAGE}");
@@ -18,6 +18,13 @@ async fn main() {
         }
     };
     log::set_level(level);
+    if config.hub.ingest_token.is_none() {
+        config.hub.ingest_token = std::env::var("DEVSERVER_INGEST_TOKEN")
+            .ok()
+            .map(|secret| secret.trim().to_string())
+            .filter(|secret| !secret.is_empty());
+    }
+    let hub_only = config.hub_only;
     let server = match devserver::start(*config).await {
         Ok(server) => server,
         Err(message) => {
@@ -28,7 +35,7 @@ async fn main() {
     // Tests and scripts wait for this line to learn the port.
     println!("devserver listening on {}", server.url());
     let hub = &server.state.hub.config;
-    if hub.only {
+    if hub_only {
         log::log(
             Level::Info,
             &format!("hub only (/events, /ingest) for {}", hub.issuers.join(", ")),

@@ -17,7 +17,7 @@ use tower::Layer;
 use tower_http::normalize_path::NormalizePathLayer;
 use tower_http::services::ServeDir;
 
-use crate::hub::{Hub, HubConfig};
+use crate::hub::{protocol::close, DevHub, HubConfig};
 use crate::import::load_realm_file;
 use crate::keys::{generate_rsa_key, KeySet};
 use crate::log::{self, Level};
@@ -41,6 +41,8 @@ pub struct ServerConfig {
     pub signing_key: Option<RsaPrivateKey>,
     /// The live-event hub (`/events`, `/ingest`).
     pub hub: HubConfig,
+    /// Serve only the hub, in front of another Keycloak: no realms of devserver's own.
+    pub hub_only: bool,
 }
 
 impl Default for ServerConfig {
@@ -55,6 +57,7 @@ impl Default for ServerConfig {
             admin_password: "admin".into(),
             signing_key: None,
             hub: HubConfig::default(),
+            hub_only: false,
         }
     }
 }
@@ -75,7 +78,7 @@ impl RunningServer {
 
     pub async fn shutdown(mut self) {
         // Upgraded WebSocket connections outlive axum's graceful shutdown: close them.
-        self.state.hub.shutdown();
+        self.state.hub.shutdown(close::GOING_AWAY);
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
@@ -106,7 +109,7 @@ fn master_realm(config: &ServerConfig, now_ms: u64) -> Realm {
 }
 
 pub fn load_realms(config: &ServerConfig, now_ms: u64) -> Result<Vec<Realm>, String> {
-    if config.hub.only {
+    if config.hub_only {
         return Ok(Vec::new());
     }
     let mut realms: Vec<Realm> = Vec::new();
@@ -147,15 +150,17 @@ async fn log_requests(request: Request, next: Next) -> Response {
     response
 }
 
-pub fn router(state: Shared) -> Router {
-    if state.hub.config.only {
-        return crate::hub::routes()
+pub fn router(state: Shared, hub_only: bool) -> Router {
+    if hub_only {
+        return state
+            .hub
+            .routes()
             .layer(middleware::from_fn(log_requests))
             .with_state(state);
     }
     let mut app = crate::oidc::routes()
         .merge(crate::admin::routes())
-        .merge(crate::hub::routes());
+        .merge(state.hub.routes());
     if let Some(pkg) = &state.pkg {
         app = app.nest_service("/pkg", ServeDir::new(pkg));
     }
@@ -179,10 +184,11 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, String> {
     let state: Shared = Arc::new(AppState::new(
         realms,
         KeySet::new(key),
-        Hub::new(config.hub.clone(), &config.host),
+        DevHub::new(config.hub.clone(), &config.host),
         config.www.clone(),
         config.pkg.clone(),
     ));
+    state.hub.attach(&state);
     let addr = format!("{}:{}", config.host, config.port);
     let listener = tokio::net::TcpListener::bind(&addr).await.map_err(|err| {
         if err.kind() == std::io::ErrorKind::AddrInUse {
@@ -196,7 +202,8 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, String> {
     let (tx, rx) = oneshot::channel::<()>();
     // Keycloak (JAX-RS) ignores a trailing slash and clients rely on it
     // (`@keycloak/keycloak-admin-client` posts to `/admin/realms/`): trim it before routing.
-    let app = NormalizePathLayer::trim_trailing_slash().layer(router(state.clone()));
+    let app =
+        NormalizePathLayer::trim_trailing_slash().layer(router(state.clone(), config.hub_only));
     let app = ServiceExt::<Request>::into_make_service_with_connect_info::<SocketAddr>(app);
     let task = tokio::spawn(async move {
         axum::serve(listener, app)

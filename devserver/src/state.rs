@@ -8,7 +8,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::events::{Event, EventBuilder, EventBus};
 use crate::faults::Faults;
-use crate::hub::Hub;
+use crate::hub::DevHub;
 use crate::keys::KeySet;
 use crate::model::Realm;
 
@@ -27,7 +27,7 @@ pub struct AppState {
     /// Ask the user to confirm every logout, even one with a valid `id_token_hint` (the
     /// `logout-confirmation` knob), as providers that always confirm do.
     pub confirm_logouts: AtomicBool,
-    pub hub: Hub,
+    pub hub: DevHub,
     pub www: Option<PathBuf>,
     pub pkg: Option<PathBuf>,
 }
@@ -36,7 +36,7 @@ impl AppState {
     pub fn new(
         realms: Vec<Realm>,
         keys: KeySet,
-        hub: Hub,
+        hub: DevHub,
         www: Option<PathBuf>,
         pkg: Option<PathBuf>,
     ) -> AppState {
@@ -115,6 +115,7 @@ impl AppState {
                 event.error.as_deref().unwrap_or("-")
             ),
         );
+        self.hub.publish_local(&event);
         self.events.publish(event.clone());
         event
     }

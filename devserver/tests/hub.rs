@@ -854,10 +854,9 @@ async fn ingested_kete_events_reach_subscribers() {
     assert_eq!(hub_status(&env).await["ingestConnections"], 1);
 }
 
-#[tokio::test]
-async fn ingest_accepts_a_service_account_token_for_its_own_realm() {
-    let env = start_with(&["demo", "test"]).await;
-    let service = env
+/// A client-credentials token of the `backend` client of realm `test`.
+async fn backend_token(env: &Env) -> String {
+    let response = env
         .post_form(
             &env.oidc("test", "token"),
             &[
@@ -866,11 +865,72 @@ async fn ingest_accepts_a_service_account_token_for_its_own_realm() {
                 ("client_secret", "backend-secret"),
             ],
         )
-        .await
-        .json::<Value>()
-        .await
-        .unwrap();
-    let service = access(&service);
+        .await;
+    assert_eq!(response.status(), 200);
+    access(&response.json::<Value>().await.unwrap())
+}
+
+/// The status of a refused `/ingest` handshake with this bearer token.
+async fn ingest_refusal(env: &Env, token: &str) -> u16 {
+    open(
+        &ws_url(env, "/ingest"),
+        &[],
+        Some(&format!("Bearer {token}")),
+    )
+    .await
+    .expect_err("the handshake is refused")
+    .status()
+    .as_u16()
+}
+
+/// Realms `demo` and `test`, with `test`'s `backend` as the ingest client.
+async fn with_backend_as_ingest_client() -> Env {
+    start_config(
+        &["demo", "test"],
+        HubConfig {
+            ingest_clients: vec!["backend".into()],
+            ..HubConfig::default()
+        },
+    )
+    .await
+}
+
+#[tokio::test]
+async fn ingest_refuses_user_tokens_whatever_their_username() {
+    let env = with_backend_as_ingest_client().await;
+    // A user who picked a service-account-like name, with a genuine signature.
+    let mut eve = demo_claims(&env, "eve-id", now());
+    eve["preferred_username"] = json!("service-account-eve");
+    assert_eq!(ingest_refusal(&env, &signed(eve)).await, 403);
+    // A user token of the ingest client itself: not its service account.
+    let mut user_of_backend = demo_claims(&env, "carol-id", now());
+    user_of_backend["iss"] = json!(format!("{}/realms/test", env.base));
+    user_of_backend["azp"] = json!("backend");
+    user_of_backend["preferred_username"] = json!("service-account-backend");
+    assert_eq!(ingest_refusal(&env, &signed(user_of_backend)).await, 403);
+    // A service account of a client that is not an ingest client.
+    let mut other_client = demo_claims(&env, "sa-id", now());
+    other_client["azp"] = json!("demo-app");
+    other_client["client_id"] = json!("demo-app");
+    assert_eq!(ingest_refusal(&env, &signed(other_client)).await, 403);
+    // An ordinary user's token.
+    let carol = access(
+        &env.password_grant("test", "web-app", "carol", "carol-pw")
+            .await,
+    );
+    assert_eq!(ingest_refusal(&env, &carol).await, 403);
+}
+
+#[tokio::test]
+async fn ingest_refuses_service_accounts_without_configured_ingest_clients() {
+    let env = start_with(&["test"]).await;
+    assert_eq!(ingest_refusal(&env, &backend_token(&env).await).await, 403);
+}
+
+#[tokio::test]
+async fn ingest_accepts_a_service_account_token_for_its_own_realm() {
+    let env = with_backend_as_ingest_client().await;
+    let service = backend_token(&env).await;
     let carol_tokens = env
         .password_grant("test", "web-app", "carol", "carol-pw")
         .await;
@@ -906,20 +966,124 @@ async fn ingest_accepts_a_service_account_token_for_its_own_realm() {
     );
 }
 
+/// Claims of an admin of realm `test` at `issuer`, signed with the servers' shared key.
+fn test_admin(issuer: &str, sub: &str) -> String {
+    signed(json!({
+        "iss": issuer,
+        "sub": sub,
+        "typ": "Bearer",
+        "azp": "web-app",
+        "exp": now() + 300,
+        "iat": now(),
+        "realm_access": {"roles": ["admin"]},
+    }))
+}
+
+#[tokio::test]
+async fn issuers_with_the_same_realm_name_have_separate_streams() {
+    // Two Keycloaks, each with a realm `test`: this server's own and another one's.
+    let other = start_with(&["test"]).await;
+    let other_issuer = format!("{}/realms/test", other.base);
+    let env = start_config(
+        &["test"],
+        HubConfig {
+            issuers: vec![other_issuer.clone()],
+            ingest_clients: vec!["backend".into()],
+            ..HubConfig::default()
+        },
+    )
+    .await;
+    let own_issuer = format!("{}/realms/test", env.base);
+    let mut own_admin = by_subprotocol(&env, &test_admin(&own_issuer, "own-admin")).await;
+    assert_eq!(welcomed(&mut own_admin).await["realm"], "test");
+    let mut other_admin = by_subprotocol(&env, &test_admin(&other_issuer, "other-admin")).await;
+    assert_eq!(welcomed(&mut other_admin).await["realm"], "test");
+
+    // A login at this server is an event of its own realm `test` only.
+    env.password_grant("test", "web-app", "carol", "carol-pw")
+        .await;
+    let login = recv_event(&mut own_admin, &["LOGIN"]).await;
+    assert_eq!(login["event"]["details"]["username"], "carol");
+
+    // An event pushed by the other Keycloak's service account is of the other realm `test` only.
+    let (mut kete, _) = open(
+        &ws_url(&env, "/ingest"),
+        &[],
+        Some(&format!("Bearer {}", backend_token(&other).await)),
+    )
+    .await
+    .unwrap();
+    let pushed = kete_event("e-other", "test", "someone");
+    kete.send(Message::text(pushed.to_string())).await.unwrap();
+    assert_eq!(
+        recv(&mut other_admin).await,
+        json!({"type": "event", "event": pushed}),
+        "the other issuer's admin gets its event first, not this server's login"
+    );
+
+    // Events reach a subscriber in order: the next one for this server's admin is the next
+    // local login, not the pushed event.
+    env.password_grant("test", "web-app", "carol", "carol-pw")
+        .await;
+    let next = recv(&mut own_admin).await;
+    assert_eq!(next["event"]["type"], "LOGIN", "{next}");
+}
+
+#[tokio::test]
+async fn a_static_ingest_secret_does_not_guess_between_issuers_of_one_realm_name() {
+    let other = start_with(&["test"]).await;
+    let other_issuer = format!("{}/realms/test", other.base);
+    let env = start_config(
+        &["test", "demo"],
+        HubConfig {
+            issuers: vec![other_issuer.clone()],
+            ingest_token: Some("kete-secret".into()),
+            ..HubConfig::default()
+        },
+    )
+    .await;
+    let own_issuer = format!("{}/realms/test", env.base);
+    let mut own_admin = by_subprotocol(&env, &test_admin(&own_issuer, "own-admin")).await;
+    welcomed(&mut own_admin).await;
+    let mut other_admin = by_subprotocol(&env, &test_admin(&other_issuer, "other-admin")).await;
+    welcomed(&mut other_admin).await;
+    let bob = access(&demo_tokens(&env, "bob").await);
+    let mut demo_admin = by_subprotocol(&env, &bob).await;
+    welcomed(&mut demo_admin).await;
+
+    let (mut kete, _) = open(&ws_url(&env, "/ingest"), &[], Some("Bearer kete-secret"))
+        .await
+        .unwrap();
+    // `test` names two issuers: dropped. `demo` names one: delivered.
+    let ambiguous = kete_event("e-1", "test", "someone");
+    kete.send(Message::text(ambiguous.to_string()))
+        .await
+        .unwrap();
+    let clear = kete_event("e-2", "demo", "someone");
+    kete.send(Message::text(clear.to_string())).await.unwrap();
+    assert_eq!(
+        recv(&mut demo_admin).await,
+        json!({"type": "event", "event": clear})
+    );
+    // Both `test` admins get this server's next login first: the pushed event reached neither.
+    env.password_grant("test", "web-app", "carol", "carol-pw")
+        .await;
+    let next = recv(&mut own_admin).await;
+    assert_eq!(next["event"]["type"], "LOGIN", "{next}");
+    send_json(&mut other_admin, json!({"type": "ping"})).await;
+    assert_eq!(recv(&mut other_admin).await, json!({"type": "pong"}));
+}
+
 #[tokio::test]
 async fn hub_only_fronts_another_keycloak() {
     // `keycloak` plays the real Keycloak; `hub` knows nothing but its issuer URL.
     let keycloak = start_with(&["test", "demo"]).await;
     let issuer = format!("{}/realms/test", keycloak.base);
-    let hub = start_config(
-        &[],
-        HubConfig {
-            only: true,
-            issuers: vec![issuer.clone()],
-            ingest_token: Some("kete-secret".into()),
-            ..HubConfig::default()
-        },
-    )
+    let hub = start_hub_only(HubConfig {
+        issuers: vec![issuer.clone()],
+        ingest_token: Some("kete-secret".into()),
+        ..HubConfig::default()
+    })
     .await;
     let carol = access(
         &keycloak
@@ -960,6 +1124,24 @@ async fn hub_only_fronts_another_keycloak() {
         .get(&hub.url("/realms/test/.well-known/openid-configuration"))
         .await;
     assert_eq!(response.status(), 404);
+}
+
+/// devserver serving only the hub (`--hub-only`), in front of another Keycloak.
+async fn start_hub_only(hub: HubConfig) -> Env {
+    let server = devserver::start(devserver::ServerConfig {
+        port: 0,
+        signing_key: Some(devserver::testkey::shared_key().unwrap()),
+        hub,
+        hub_only: true,
+        ..devserver::ServerConfig::default()
+    })
+    .await
+    .unwrap();
+    Env {
+        base: server.url(),
+        server,
+        http: client(),
+    }
 }
 
 /// The hub-only server has no admin realm; its key sources are read from the server state.
@@ -1027,7 +1209,10 @@ async fn the_query_token_stays_out_of_the_log() {
     let output = child.wait_with_output().await.unwrap();
     let log = String::from_utf8_lossy(&output.stderr);
     assert!(log.contains("GET /events -> 101"), "{log}");
-    assert!(log.contains("hub: #1 connected realm=test"), "{log}");
+    assert!(
+        log.contains("hub: connected connection=1 realm=test"),
+        "{log}"
+    );
     assert!(!log.contains(&token), "the token is never logged");
     assert!(!log.contains("access_token"), "{log}");
 }

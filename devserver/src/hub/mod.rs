@@ -1,172 +1,55 @@
-//! The live-event hub: `/events`, a WebSocket that browsers open with a realm's access token
-//! and that fans out Keycloak events (everything of the realm for users with realm role
-//! `admin`, their own events for everyone else), and `/ingest`, a WebSocket through which a
-//! real Keycloak pushes its events (the KETE extension's WebSocket destination). With
-//! `--hub-only` the hub runs alone in front of a real Keycloak.
-//!
-//! Tokens are validated like a resource server validates them: the issuer's JWKS is fetched over
-//! HTTP (devserver's own realms from devserver's own listening address), cached, and refetched
-//! when a token names an unknown key. The protocol is in [`protocol`] and in the README.
+//! devserver's live-event hub: the `events-hub` crate, serving `/events` and `/ingest` on
+//! devserver's port, with devserver's own realms as allowed issuers (keys fetched from its own
+//! listening address), its shiftable clock, its log, and its events fanned out to subscribers.
 
-mod auth;
-mod connection;
-mod ingest;
-mod jwks;
-pub mod protocol;
-
-use std::collections::BTreeMap;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Mutex, MutexGuard, OnceLock};
-use std::time::{Duration, Instant};
+use std::ops::Deref;
+use std::sync::{Arc, OnceLock, Weak};
 
-use axum::routing::get;
 use axum::Router;
-use serde::Serialize;
-use tokio::sync::{broadcast, watch};
+pub use events_hub::{protocol, ConnectionInfo, HubConfig, HubEvent, Identity, SourceStatus};
+use events_hub::{Host, Hub, KeySource, Record};
 
-pub use auth::{realm_of_issuer, Identity, Refusal};
-pub use jwks::SourceStatus;
+use crate::events::Event;
+use crate::log::{self, Level};
+use crate::state::{AppState, Shared};
 
-use crate::state::Shared;
-
-/// The hub's settings (command-line flags `--hub-*` and `--ingest-token`).
-#[derive(Clone, Debug)]
-pub struct HubConfig {
-    /// How often the server sends `{"type":"ping"}`.
-    pub heartbeat: Duration,
-    /// First-message strategy: how long the server waits for `{"type":"auth"}`.
-    pub auth_timeout: Duration,
-    /// Issuers besides devserver's own realms whose tokens are accepted, without trailing slash.
-    pub issuers: Vec<String>,
-    /// When set, a token's `azp` or `aud` must name this client.
-    pub audience: Option<String>,
-    /// A static secret that `/ingest` accepts as its bearer token.
-    pub ingest_token: Option<String>,
-    /// The least time between two fetches of an issuer's JWKS.
-    pub jwks_min_interval: Duration,
-    /// Serve only `/events` and `/ingest`: no realms of devserver's own.
-    pub only: bool,
-}
-
-impl Default for HubConfig {
-    fn default() -> Self {
-        HubConfig {
-            heartbeat: Duration::from_secs(25),
-            auth_timeout: Duration::from_secs(10),
-            issuers: Vec::new(),
-            audience: None,
-            ingest_token: None,
-            jwks_min_interval: Duration::from_secs(10),
-            only: false,
-        }
-    }
-}
-
-/// An event on its way to subscribers, already framed for the wire.
-#[derive(Clone, Debug)]
-pub struct HubEvent {
-    pub realm: String,
-    pub user_id: Option<String>,
-    /// Admin events (resource changes) go to admins only.
-    pub admin_only: bool,
-    pub frame: String,
-}
-
-impl HubEvent {
-    pub fn from_local(event: &crate::events::Event) -> HubEvent {
-        let json = serde_json::to_value(event).unwrap_or_default();
-        HubEvent {
-            realm: event.realm_name.clone(),
-            user_id: event.user_id.clone(),
-            admin_only: false,
-            frame: protocol::event_frame(false, &json),
-        }
-    }
-
-    /// Whether a subscriber with this identity receives the event.
-    pub fn visible_to(&self, identity: &Identity) -> bool {
-        if self.realm != identity.realm {
-            return false;
-        }
-        if identity.admin {
-            return true;
-        }
-        !self.admin_only && self.user_id.as_deref() == Some(identity.sub.as_str())
-    }
-}
-
-/// Tells every connection to close: the restart knob (subscribers only) or a shutdown (all).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Control {
-    Running,
-    Restart(u64),
-    Shutdown,
-}
-
-/// Whether `/events` accepts new connections (the restart knob takes it down for a while).
-#[derive(Clone, Copy, Debug)]
-enum Availability {
-    Up,
-    DownUntil(Instant),
-    Down,
-}
-
-/// One open `/events` connection, for the status knob.
-#[derive(Clone, Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ConnectionInfo {
-    pub id: u64,
-    pub realm: String,
-    pub sub: String,
-    pub admin: bool,
-    pub strategy: &'static str,
-    /// When the current token expires (seconds since the epoch, server clock).
-    pub expires_at: u64,
-    pub reauthentications: u64,
-}
-
-pub struct Hub {
-    pub config: HubConfig,
-    keys: jwks::KeyCache,
+/// What the hub needs from devserver.
+struct DevHost {
+    state: OnceLock<Weak<AppState>>,
     /// Set once the listener is bound: where devserver fetches its own realms' keys.
     local_addr: OnceLock<SocketAddr>,
     /// The host given to `--host` (issuers naming it count as devserver's own).
     bound_host: String,
-    ingested: broadcast::Sender<HubEvent>,
-    control: watch::Sender<Control>,
-    availability: Mutex<Availability>,
-    connections: Mutex<BTreeMap<u64, ConnectionInfo>>,
-    next_id: AtomicU64,
-    ingest_connections: AtomicU64,
 }
 
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
+fn is_loopback(host: &str) -> bool {
+    host == "localhost"
+        || host.ends_with(".localhost")
+        || host == "[::1]"
+        || host.starts_with("127.")
 }
 
-impl Hub {
-    pub fn new(config: HubConfig, bound_host: &str) -> Hub {
-        let (ingested, _) = broadcast::channel(1024);
-        let (control, _) = watch::channel(Control::Running);
-        Hub {
-            keys: jwks::KeyCache::new(config.jwks_min_interval),
-            config,
-            local_addr: OnceLock::new(),
-            bound_host: bound_host.to_ascii_lowercase(),
-            ingested,
-            control,
-            availability: Mutex::new(Availability::Up),
-            connections: Mutex::new(BTreeMap::new()),
-            next_id: AtomicU64::new(1),
-            ingest_connections: AtomicU64::new(0),
-        }
-    }
+/// Splits `scheme://host[:port]/path` into (lowercased host without port, path).
+fn host_and_path(url: &str) -> Option<(String, &str)> {
+    let rest = url
+        .strip_prefix("http://")
+        .or_else(|| url.strip_prefix("https://"))?;
+    let (authority, path) = match rest.find('/') {
+        Some(at) => rest.split_at(at),
+        None => (rest, ""),
+    };
+    let host = if authority.starts_with('[') {
+        authority.split_once(']').map(|(h, _)| format!("{h}]"))?
+    } else {
+        authority.split(':').next().unwrap_or_default().to_string()
+    };
+    Some((host.to_ascii_lowercase(), path))
+}
 
-    pub fn set_local_addr(&self, addr: SocketAddr) {
-        let _ = self.local_addr.set(addr);
+impl DevHost {
+    fn state(&self) -> Option<Shared> {
+        self.state.get()?.upgrade()
     }
 
     /// `http://ADDR` of the listener, with a wildcard address replaced by loopback.
@@ -195,153 +78,132 @@ impl Hub {
                 .is_some_and(|addr| addr.ip().to_string() == bare)
     }
 
-    pub fn publish(&self, event: HubEvent) {
-        // No subscribers is fine.
-        let _ = self.ingested.send(event);
-    }
-
-    pub fn subscribe(&self) -> broadcast::Receiver<HubEvent> {
-        self.ingested.subscribe()
-    }
-
-    pub fn control(&self) -> watch::Receiver<Control> {
-        self.control.subscribe()
-    }
-
-    /// Milliseconds until `/events` is back, `Some(None)` when down until told, `None` when up.
-    pub fn down_for(&self) -> Option<Option<Duration>> {
-        let mut availability = lock(&self.availability);
-        match *availability {
-            Availability::Up => None,
-            Availability::Down => Some(None),
-            Availability::DownUntil(until) => {
-                let now = Instant::now();
-                if now >= until {
-                    *availability = Availability::Up;
-                    None
-                } else {
-                    Some(Some(until - now))
-                }
-            }
-        }
-    }
-
-    /// Closes every `/events` connection with 1012 and refuses new ones for `down`
-    /// (`None`: until [`Hub::start`]). Returns how many connections were told to close.
-    pub fn restart(&self, down: Option<Duration>) -> usize {
-        *lock(&self.availability) = match down {
-            Some(d) if d.is_zero() => Availability::Up,
-            Some(d) => Availability::DownUntil(Instant::now() + d),
-            None => Availability::Down,
-        };
-        let closing = lock(&self.connections).len();
-        self.control.send_modify(|control| {
-            *control = match *control {
-                Control::Restart(n) => Control::Restart(n + 1),
-                _ => Control::Restart(1),
-            }
-        });
-        closing
-    }
-
-    /// Ends the downtime of a restart.
-    pub fn start(&self) {
-        *lock(&self.availability) = Availability::Up;
-    }
-
-    /// Closes every connection (`/events` with 1001, `/ingest` too): the server stops.
-    pub fn shutdown(&self) {
-        self.control.send_replace(Control::Shutdown);
-    }
-
-    fn register(&self, info: ConnectionInfo) {
-        lock(&self.connections).insert(info.id, info);
-    }
-
-    fn update(&self, id: u64, change: impl FnOnce(&mut ConnectionInfo)) {
-        if let Some(info) = lock(&self.connections).get_mut(&id) {
-            change(info);
-        }
-    }
-
-    fn unregister(&self, id: u64) {
-        lock(&self.connections).remove(&id);
-    }
-
-    fn next_id(&self) -> u64 {
-        self.next_id.fetch_add(1, Ordering::Relaxed)
-    }
-
-    pub fn connections(&self) -> Vec<ConnectionInfo> {
-        lock(&self.connections).values().cloned().collect()
-    }
-
-    pub fn ingest_connections(&self) -> u64 {
-        self.ingest_connections.load(Ordering::Relaxed)
-    }
-
-    pub fn key_sources(&self) -> Vec<SourceStatus> {
-        self.keys.status()
+    fn has_realm(&self, realm: &str) -> bool {
+        self.state()
+            .is_some_and(|state| state.realms().contains_key(realm))
     }
 }
 
-pub fn routes() -> Router<Shared> {
-    Router::new()
-        .route("/events", get(connection::events))
-        .route("/ingest", get(ingest::ingest))
+impl Host for DevHost {
+    fn now_ms(&self) -> u64 {
+        match self.state() {
+            Some(state) => state.now_ms(),
+            None => events_hub::wall_clock_ms(),
+        }
+    }
+
+    fn clock_changes(&self) -> Option<tokio::sync::watch::Receiver<i64>> {
+        Some(self.state()?.clock_changes())
+    }
+
+    /// devserver's own realms on a loopback or bound host, whatever host the token was issued
+    /// through: one issuer per realm, keys from devserver's own listening address.
+    fn own_issuer(&self, issuer: &str) -> Option<KeySource> {
+        let own = self.local_base()?;
+        let (host, path) = host_and_path(issuer)?;
+        let realm = path.strip_prefix("/realms/")?;
+        if realm.is_empty() || realm.contains('/') {
+            return None;
+        }
+        if !(is_loopback(&host) || self.is_bound_host(&host)) || !self.has_realm(realm) {
+            return None;
+        }
+        Some(KeySource {
+            issuer: format!("{own}/realms/{realm}"),
+            certs_url: format!("{own}/realms/{realm}/protocol/openid-connect/certs"),
+            realm: realm.to_string(),
+        })
+    }
+
+    fn own_realm_issuer(&self, realm: &str) -> Option<String> {
+        if !self.has_realm(realm) {
+            return None;
+        }
+        Some(format!("{}/realms/{realm}", self.local_base()?))
+    }
+
+    fn log(&self, record: &Record<'_>) {
+        let level = match record.level {
+            events_hub::Level::Error => Level::Error,
+            events_hub::Level::Warn => Level::Warn,
+            events_hub::Level::Info => Level::Info,
+            events_hub::Level::Debug => Level::Debug,
+        };
+        if log::enabled(level) {
+            log::log(level, &format!("hub: {}", record.text()));
+        }
+    }
+}
+
+/// The hub inside devserver; derefs to the hub itself.
+pub struct DevHub {
+    hub: Arc<Hub>,
+    host: Arc<DevHost>,
+}
+
+impl Deref for DevHub {
+    type Target = Hub;
+
+    fn deref(&self) -> &Hub {
+        &self.hub
+    }
+}
+
+impl DevHub {
+    pub fn new(config: HubConfig, bound_host: &str) -> DevHub {
+        let host = Arc::new(DevHost {
+            state: OnceLock::new(),
+            local_addr: OnceLock::new(),
+            bound_host: bound_host.to_ascii_lowercase(),
+        });
+        DevHub {
+            hub: Arc::new(Hub::new(config, host.clone())),
+            host,
+        }
+    }
+
+    /// Connects the hub to the state it lives in (its realms and clock).
+    pub fn attach(&self, state: &Shared) {
+        let _ = self.host.state.set(Arc::downgrade(state));
+    }
+
+    pub fn set_local_addr(&self, addr: SocketAddr) {
+        let _ = self.host.local_addr.set(addr);
+    }
+
+    /// Hands one of devserver's own events to the subscribers of its realm.
+    pub fn publish_local(&self, event: &Event) {
+        // The realm is devserver's own: no lookup (the caller may hold the realms' lock).
+        let Some(base) = self.host.local_base() else {
+            return;
+        };
+        let issuer = format!("{base}/realms/{}", event.realm_name);
+        let json = serde_json::to_value(event).unwrap_or_default();
+        self.hub
+            .publish(HubEvent::user_event(issuer, event.user_id.clone(), &json));
+    }
+
+    pub fn routes(&self) -> Router<Shared> {
+        events_hub::routes(self.hub.clone())
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn identity(sub: &str, admin: bool) -> Identity {
-        Identity {
-            issuer: "http://localhost/realms/demo".into(),
-            realm: "demo".into(),
-            sub: sub.into(),
-            session_id: None,
-            admin,
-            exp: 0,
-            client: None,
-            service_account: false,
-        }
-    }
-
     #[test]
-    fn admins_see_the_realm_others_their_own_events() {
-        let event = HubEvent {
-            realm: "demo".into(),
-            user_id: Some("alice".into()),
-            admin_only: false,
-            frame: String::new(),
-        };
-        assert!(event.visible_to(&identity("alice", false)));
-        assert!(!event.visible_to(&identity("carol", false)));
-        assert!(event.visible_to(&identity("bob", true)));
-        let other_realm = HubEvent {
-            realm: "test".into(),
-            ..event.clone()
-        };
-        assert!(!other_realm.visible_to(&identity("bob", true)));
-        let admin_event = HubEvent {
-            admin_only: true,
-            ..event
-        };
-        assert!(!admin_event.visible_to(&identity("alice", false)));
-        assert!(admin_event.visible_to(&identity("bob", true)));
-    }
-
-    #[test]
-    fn restart_takes_the_hub_down_for_a_while_or_until_started() {
-        let hub = Hub::new(HubConfig::default(), "127.0.0.1");
-        assert!(hub.down_for().is_none());
-        hub.restart(Some(Duration::from_secs(60)));
-        assert!(matches!(hub.down_for(), Some(Some(d)) if d > Duration::from_secs(50)));
-        hub.restart(None);
-        assert_eq!(hub.down_for(), Some(None));
-        hub.start();
-        assert!(hub.down_for().is_none());
-        assert_eq!(*hub.control().borrow(), Control::Restart(2));
+    fn issuer_parts() {
+        assert_eq!(
+            host_and_path("http://LocalHost:8080/realms/demo"),
+            Some(("localhost".into(), "/realms/demo"))
+        );
+        assert_eq!(
+            host_and_path("https://[::1]:9/realms/x"),
+            Some(("[::1]".into(), "/realms/x"))
+        );
+        assert_eq!(host_and_path("ftp://x/realms/y"), None);
+        assert!(is_loopback("127.0.0.2") && is_loopback("app.localhost"));
+        assert!(!is_loopback("example.com"));
     }
 }

@@ -3,19 +3,23 @@
 //! and (when configured) `azp`/`aud` must fit. Refusals carry a close code and a fixed reason
 //! that never contains the token.
 
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
 use rsa::pkcs1v15::Signature;
 use rsa::signature::Verifier;
 use serde_json::{Map, Value};
 
-use super::protocol::close;
-use crate::state::AppState;
-use crate::util::b64url_decode;
+use crate::log::Level;
+use crate::protocol::close;
+use crate::Hub;
 
 /// Who a valid token speaks for.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Identity {
+    /// The issuer as the hub knows it (a host's own realms under one canonical address,
+    /// whatever host name the token was issued through): events are routed by it.
     pub issuer: String,
-    /// Events are routed by realm name.
+    /// The realm name, for the welcome message.
     pub realm: String,
     pub sub: String,
     pub session_id: Option<String>,
@@ -25,12 +29,13 @@ pub struct Identity {
     pub exp: u64,
     /// The client the token was issued to (`azp`).
     pub client: Option<String>,
-    /// Claims that mark a service account (for `/ingest`).
-    pub service_account: bool,
+    /// The client whose service account the token speaks for: Keycloak's service-account tokens
+    /// carry the client's id in `client_id` (`clientId` before Keycloak 20), equal to `azp`.
+    pub service_account_of: Option<String>,
 }
 
 impl Identity {
-    /// Seconds until the token expires, by the server's clock.
+    /// Seconds until the token expires, by the host's clock.
     pub fn ttl(&self, now: u64) -> u64 {
         self.exp.saturating_sub(now)
     }
@@ -71,11 +76,20 @@ const NOT_YET_VALID: Refusal = Refusal::Unauthorized("unauthorized: token not ye
 const NOT_BEARER: Refusal = Refusal::Unauthorized("unauthorized: not an access token");
 const AUDIENCE: Refusal = Refusal::Forbidden("forbidden: token not issued for this audience");
 
+/// A token longer than this is not looked at (Keycloak's access tokens are a few KB).
+const MAX_TOKEN_BYTES: usize = 16 * 1024;
+
 /// Where an allowed issuer's keys come from.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct KeySource {
+    /// The issuer events are routed by.
+    pub issuer: String,
     pub certs_url: String,
     pub realm: String,
+}
+
+pub(crate) fn b64url_decode(text: &str) -> Option<Vec<u8>> {
+    URL_SAFE_NO_PAD.decode(text.trim_end_matches('=')).ok()
 }
 
 fn decode_part(part: &str) -> Option<Map<String, Value>> {
@@ -83,30 +97,6 @@ fn decode_part(part: &str) -> Option<Map<String, Value>> {
         Ok(Value::Object(map)) => Some(map),
         _ => None,
     }
-}
-
-fn is_loopback(host: &str) -> bool {
-    host == "localhost"
-        || host.ends_with(".localhost")
-        || host == "[::1]"
-        || host.starts_with("127.")
-}
-
-/// Splits `scheme://host[:port]/path` into (lowercased host without port, path).
-fn host_and_path(url: &str) -> Option<(String, &str)> {
-    let rest = url
-        .strip_prefix("http://")
-        .or_else(|| url.strip_prefix("https://"))?;
-    let (authority, path) = match rest.find('/') {
-        Some(at) => rest.split_at(at),
-        None => (rest, ""),
-    };
-    let host = if authority.starts_with('[') {
-        authority.split_once(']').map(|(h, _)| format!("{h}]"))?
-    } else {
-        authority.split(':').next().unwrap_or_default().to_string()
-    };
-    Some((host.to_ascii_lowercase(), path))
 }
 
 /// The realm name of a Keycloak issuer URL (`…/realms/{name}`), else the whole issuer.
@@ -117,34 +107,18 @@ pub fn realm_of_issuer(issuer: &str) -> String {
     }
 }
 
-/// Resolves an issuer against the allow-list: the configured external issuers (exact match),
-/// then devserver's own realms on a loopback or bound host (keys fetched from devserver's own
-/// listening address, whatever host the token was issued through).
-pub fn key_source(state: &AppState, issuer: &str) -> Option<KeySource> {
-    let hub = &state.hub;
+/// Resolves an issuer against the allow-list: the configured issuers (exact match, trailing
+/// slash ignored), then the host's own.
+pub fn key_source(hub: &Hub, issuer: &str) -> Option<KeySource> {
     let trimmed = issuer.trim_end_matches('/');
     if hub.config.issuers.iter().any(|allowed| allowed == trimmed) {
         return Some(KeySource {
+            issuer: trimmed.to_string(),
             certs_url: format!("{trimmed}/protocol/openid-connect/certs"),
             realm: realm_of_issuer(trimmed),
         });
     }
-    let own = hub.local_base()?;
-    let (host, path) = host_and_path(issuer)?;
-    let realm = path.strip_prefix("/realms/")?;
-    if realm.is_empty() || realm.contains('/') {
-        return None;
-    }
-    if !(is_loopback(&host) || hub.is_bound_host(&host)) {
-        return None;
-    }
-    if !state.realms().contains_key(realm) {
-        return None;
-    }
-    Some(KeySource {
-        certs_url: format!("{own}/realms/{realm}/protocol/openid-connect/certs"),
-        realm: realm.to_string(),
-    })
+    hub.host().own_issuer(issuer)
 }
 
 fn audience_matches(claims: &Map<String, Value>, audience: &str) -> bool {
@@ -167,11 +141,10 @@ fn has_realm_role(claims: &Map<String, Value>, role: &str) -> bool {
 
 /// Validates an access token. `check_audience` is off for `/ingest`, whose tokens belong to
 /// the event-streaming client rather than the browser app.
-pub async fn validate(
-    state: &AppState,
-    token: &str,
-    check_audience: bool,
-) -> Result<Identity, Refusal> {
+pub async fn validate(hub: &Hub, token: &str, check_audience: bool) -> Result<Identity, Refusal> {
+    if token.len() > MAX_TOKEN_BYTES {
+        return Err(MALFORMED);
+    }
     let mut parts = token.split('.');
     let (Some(header_b64), Some(payload_b64), Some(signature_b64), None) =
         (parts.next(), parts.next(), parts.next(), parts.next())
@@ -184,21 +157,20 @@ pub async fn validate(
     if header.get("alg").and_then(Value::as_str) != Some("RS256") {
         return Err(BAD_SIGNATURE);
     }
-    let issuer = claims
-        .get("iss")
-        .and_then(Value::as_str)
-        .ok_or(ISSUER)?
-        .to_string();
+    let issuer = claims.get("iss").and_then(Value::as_str).ok_or(ISSUER)?;
     // Only an allowed issuer's keys are ever fetched.
-    let source = key_source(state, &issuer).ok_or(ISSUER)?;
+    let source = key_source(hub, issuer).ok_or(ISSUER)?;
     let kid = header.get("kid").and_then(Value::as_str);
-    let keys = state
-        .hub
+    let keys = hub
         .keys
         .keys_for(&source.certs_url, kid)
         .await
         .map_err(|err| {
-            crate::log::log(crate::log::Level::Warn, &format!("hub: {}", err.0));
+            hub.log(
+                Level::Warn,
+                "signing keys unavailable",
+                &[("error", &err.0)],
+            );
             Refusal::KeysUnavailable
         })?;
     let signature = Signature::try_from(signature.as_slice()).map_err(|_| MALFORMED)?;
@@ -212,7 +184,7 @@ pub async fn validate(
     if claims.get("typ").and_then(Value::as_str) != Some("Bearer") {
         return Err(NOT_BEARER);
     }
-    let now = state.now();
+    let now = hub.now();
     let exp = claims.get("exp").and_then(Value::as_u64).ok_or(MALFORMED)?;
     if exp <= now {
         return Err(EXPIRED);
@@ -229,25 +201,26 @@ pub async fn validate(
         .ok_or(MALFORMED)?
         .to_string();
     if check_audience {
-        if let Some(audience) = &state.hub.config.audience {
+        if let Some(audience) = &hub.config.audience {
             if !audience_matches(&claims, audience) {
                 return Err(AUDIENCE);
             }
         }
     }
     let text = |name: &str| claims.get(name).and_then(Value::as_str).map(str::to_string);
-    let service_account = claims.contains_key("client_id")
-        || claims.contains_key("clientId")
-        || text("preferred_username").is_some_and(|u| u.starts_with("service-account-"));
+    let client = text("azp");
+    let service_account_of = client
+        .clone()
+        .filter(|azp| [text("client_id"), text("clientId")].contains(&Some(azp.clone())));
     Ok(Identity {
-        issuer,
+        issuer: source.issuer,
         realm: source.realm,
         sub,
         session_id: text("sid").or_else(|| text("session_state")),
         admin: has_realm_role(&claims, "admin"),
         exp,
-        client: text("azp"),
-        service_account,
+        client,
+        service_account_of,
     })
 }
 
@@ -256,23 +229,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn issuer_parts() {
-        assert_eq!(
-            host_and_path("http://LocalHost:8080/realms/demo"),
-            Some(("localhost".into(), "/realms/demo"))
-        );
-        assert_eq!(
-            host_and_path("https://[::1]:9/realms/x"),
-            Some(("[::1]".into(), "/realms/x"))
-        );
-        assert_eq!(host_and_path("ftp://x/realms/y"), None);
+    fn realm_names_of_issuers() {
         assert_eq!(realm_of_issuer("https://kc.example.com/realms/foo"), "foo");
         assert_eq!(
             realm_of_issuer("https://login.example.com"),
             "https://login.example.com"
         );
-        assert!(is_loopback("127.0.0.2") && is_loopback("app.localhost"));
-        assert!(!is_loopback("example.com"));
     }
 
     #[test]

@@ -4,15 +4,16 @@
 //! `min_interval` so that tokens with made-up kids cannot hammer the issuer.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use rsa::pkcs1v15::VerifyingKey;
 use rsa::{BigUint, RsaPublicKey};
 use serde_json::Value;
 use sha2::Sha256;
+use tokio::sync::watch;
 
-use crate::util::b64url_decode;
+use crate::auth::b64url_decode;
 
 /// A JWKS document larger than this is refused.
 const MAX_JWKS_BYTES: usize = 1024 * 1024;
@@ -29,9 +30,11 @@ struct Entry {
     fetches: u64,
     /// The last fetch failed: until the next one is allowed, keep saying so.
     last_error: Option<FetchError>,
+    /// A fetch under way: misses wait for it instead of starting their own.
+    in_flight: Option<watch::Receiver<bool>>,
 }
 
-/// What the hub status knob shows about one key source.
+/// What status pages show about one key source.
 #[derive(Debug, Clone, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SourceStatus {
@@ -40,11 +43,26 @@ pub struct SourceStatus {
     pub kids: Vec<String>,
 }
 
+/// Per certs URL. The locks guard the maps only, never a fetch: a token whose key is known is
+/// checked at once while another token's unknown kid is being looked up.
 pub struct KeyCache {
     http: reqwest::Client,
     min_interval: Duration,
-    /// Per certs URL; the inner async lock makes concurrent misses share one fetch.
-    entries: Mutex<BTreeMap<String, Arc<tokio::sync::Mutex<Entry>>>>,
+    entries: Mutex<BTreeMap<String, Arc<Mutex<Entry>>>>,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// What to do about a key that is not cached.
+enum Miss {
+    Found(Vec<VerifyingKey<Sha256>>),
+    Refused(Result<Vec<VerifyingKey<Sha256>>, FetchError>),
+    Wait(watch::Receiver<bool>),
+    Fetch(watch::Sender<bool>),
 }
 
 impl KeyCache {
@@ -62,12 +80,44 @@ impl KeyCache {
         }
     }
 
-    fn entry(&self, url: &str) -> Arc<tokio::sync::Mutex<Entry>> {
-        let mut entries = self
-            .entries
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        entries.entry(url.to_string()).or_default().clone()
+    fn entry(&self, url: &str) -> Arc<Mutex<Entry>> {
+        lock(&self.entries)
+            .entry(url.to_string())
+            .or_default()
+            .clone()
+    }
+
+    fn known(entry: &Entry, kid: Option<&str>) -> Vec<VerifyingKey<Sha256>> {
+        match kid {
+            Some(kid) => entry.keys.get(kid).cloned().into_iter().collect(),
+            None => entry.keys.values().cloned().collect(),
+        }
+    }
+
+    fn next_step(&self, entry: &Mutex<Entry>, kid: Option<&str>, waited: bool) -> Miss {
+        let mut entry = lock(entry);
+        let found = Self::known(&entry, kid);
+        if !found.is_empty() {
+            return Miss::Found(found);
+        }
+        if let Some(in_flight) = &entry.in_flight {
+            return Miss::Wait(in_flight.clone());
+        }
+        let may_fetch = !waited
+            && entry
+                .fetched_at
+                .is_none_or(|at| at.elapsed() >= self.min_interval);
+        if !may_fetch {
+            return Miss::Refused(match &entry.last_error {
+                Some(err) => Err(err.clone()),
+                None => Ok(Vec::new()),
+            });
+        }
+        let (done, in_flight) = watch::channel(false);
+        entry.in_flight = Some(in_flight);
+        entry.fetched_at = Some(Instant::now());
+        entry.fetches += 1;
+        Miss::Fetch(done)
     }
 
     /// The verifying keys for `kid` (every key when the token names none). `Ok(empty)` means the
@@ -78,38 +128,46 @@ impl KeyCache {
         kid: Option<&str>,
     ) -> Result<Vec<VerifyingKey<Sha256>>, FetchError> {
         let entry = self.entry(url);
-        let mut entry = entry.lock().await;
-        let known = |entry: &Entry| -> Vec<VerifyingKey<Sha256>> {
-            match kid {
-                Some(kid) => entry.keys.get(kid).cloned().into_iter().collect(),
-                None => entry.keys.values().cloned().collect(),
-            }
-        };
-        let found = known(&entry);
-        if !found.is_empty() {
-            return Ok(found);
-        }
-        let may_fetch = entry
-            .fetched_at
-            .is_none_or(|at| at.elapsed() >= self.min_interval);
-        if !may_fetch {
-            return match &entry.last_error {
-                Some(err) => Err(err.clone()),
-                None => Ok(Vec::new()),
-            };
-        }
-        entry.fetched_at = Some(Instant::now());
-        entry.fetches += 1;
-        match self.fetch(url).await {
-            Ok(keys) => {
-                entry.keys = keys;
-                entry.last_error = None;
-                Ok(known(&entry))
-            }
-            Err(err) => {
-                // The keys fetched before stay: a token they verify is still fine.
-                entry.last_error = Some(err.clone());
-                Err(err)
+        let mut waited = false;
+        loop {
+            match self.next_step(&entry, kid, waited) {
+                Miss::Found(keys) => return Ok(keys),
+                Miss::Refused(result) => return result,
+                Miss::Wait(mut in_flight) => {
+                    // The fetch is bounded by FETCH_TIMEOUT. A closed channel means the fetching
+                    // task went away mid-fetch: forget that fetch.
+                    if in_flight.wait_for(|done| *done).await.is_err() {
+                        let mut entry = lock(&entry);
+                        if entry
+                            .in_flight
+                            .as_ref()
+                            .is_some_and(|current| current.same_channel(&in_flight))
+                        {
+                            entry.in_flight = None;
+                        }
+                    }
+                    waited = true;
+                }
+                Miss::Fetch(done) => {
+                    let fetched = self.fetch(url).await;
+                    let mut entry = lock(&entry);
+                    entry.in_flight = None;
+                    let result = match fetched {
+                        Ok(keys) => {
+                            entry.keys = keys;
+                            entry.last_error = None;
+                            Ok(Self::known(&entry, kid))
+                        }
+                        Err(err) => {
+                            // The keys fetched before stay: a token they verify is still fine.
+                            entry.last_error = Some(err.clone());
+                            Err(err)
+                        }
+                    };
+                    drop(entry);
+                    let _ = done.send(true);
+                    return result;
+                }
             }
         }
     }
@@ -144,25 +202,21 @@ impl KeyCache {
     }
 
     pub fn status(&self) -> Vec<SourceStatus> {
-        let entries: Vec<(String, Arc<tokio::sync::Mutex<Entry>>)> = self
-            .entries
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        let entries: Vec<(String, Arc<Mutex<Entry>>)> = lock(&self.entries)
             .iter()
             .map(|(url, entry)| (url.clone(), entry.clone()))
             .collect();
         entries
             .into_iter()
-            .filter_map(|(url, entry)| {
-                // An entry being fetched right now is simply left out.
-                let entry = entry.try_lock().ok()?;
+            .map(|(url, entry)| {
+                let entry = lock(&entry);
                 let mut kids: Vec<String> = entry.keys.keys().cloned().collect();
                 kids.sort();
-                Some(SourceStatus {
+                SourceStatus {
                     url,
                     fetches: entry.fetches,
                     kids,
-                })
+                }
             })
             .collect()
     }
@@ -202,20 +256,23 @@ pub fn parse_jwks(document: &Value) -> Result<HashMap<String, VerifyingKey<Sha25
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::keys::KeySet;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine;
+    use rsa::traits::PublicKeyParts;
     use serde_json::json;
 
     #[test]
     fn reads_rsa_signing_keys_and_skips_the_rest() {
-        let keys = KeySet::new(crate::testkey::shared_key().unwrap());
-        let mut document = keys.jwks();
-        document["keys"].as_array_mut().unwrap().extend([
-            json!({"kid": "enc", "kty": "RSA", "use": "enc", "n": "AQAB", "e": "AQAB"}),
-            json!({"kid": "ec", "kty": "EC", "crv": "P-256"}),
-        ]);
+        let key = rsa::RsaPrivateKey::new(&mut rand::thread_rng(), 2048).unwrap();
+        let b64 = |n: &BigUint| URL_SAFE_NO_PAD.encode(n.to_bytes_be());
+        let document = json!({"keys": [
+            {"kid": "sig", "kty": "RSA", "use": "sig", "alg": "RS256", "n": b64(key.n()), "e": b64(key.e())},
+            {"kid": "enc", "kty": "RSA", "use": "enc", "n": "AQAB", "e": "AQAB"},
+            {"kid": "ec", "kty": "EC", "crv": "P-256"},
+        ]});
         let parsed = parse_jwks(&document).unwrap();
         assert_eq!(parsed.len(), 1);
-        assert!(parsed.contains_key(&keys.active_kid()));
+        assert!(parsed.contains_key("sig"));
         assert!(parse_jwks(&json!({"nope": []})).is_err());
     }
 }

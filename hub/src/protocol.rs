@@ -25,8 +25,12 @@ pub mod close {
     pub const GOING_AWAY: u16 = 1001;
     /// The issuer's signing keys could not be fetched: retry later.
     pub const TRY_AGAIN_LATER: u16 = 1013;
-    /// The hub restarts (the restart fault knob): reconnect.
+    /// The hub restarts or stops (devserver's restart knob, the standalone hub's shutdown):
+    /// reconnect.
     pub const SERVICE_RESTART: u16 = 1012;
+    /// The connection fell too far behind and lost events (see `max_dropped`): reconnect, and
+    /// fetch what may have been missed.
+    pub const SLOW_CONSUMER: u16 = 4429;
 }
 
 /// How the client handed over its token.
