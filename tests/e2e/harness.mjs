@@ -237,7 +237,12 @@ const FIREFOX_PREFS = {
   'network.captive-portal-service.enabled': false,
   'network.connectivity-service.enabled': false,
   'datareporting.policy.dataSubmissionEnabled': false,
-  'toolkit.telemetry.enabled': false
+  'toolkit.telemetry.enabled': false,
+  // A storage-access request from an embedded page, made without a user gesture after the user
+  // visited its site, brings up a permission prompt that nobody answers in a headless browser:
+  // it is answered "no" at once, as by a user who declines.
+  'dom.storage_access.prompt.testing': true,
+  'dom.storage_access.prompt.testing.allow': false
 }
 
 /**
