@@ -2,7 +2,7 @@
 // realm (its client opened to the app and to implicit and hybrid flows), one browser.
 import { before, after } from 'node:test'
 import {
-  startAppServer, startDevserver, launchBrowser, demoRealm, armScenario, initOutcome, settled, collectPageErrors
+  ENGINE, startAppServer, startDevserver, launchBrowser, demoRealm, armScenario, initOutcome, settled, collectPageErrors
 } from '../harness.mjs'
 
 export const ADAPTER = 'keycloak-wasm'
@@ -157,12 +157,36 @@ export async function passTime (world, page, seconds) {
 /** Adds a fault rule (see devserver's faults): the next matching requests fail, hang or wait. */
 export const addFault = (world, rule) => admin(world, 'POST', '/admin/devserver/faults', rule)
 export const clearFaults = (world) => admin(world, 'DELETE', '/admin/devserver/faults')
+/** Lets the requests that fault rules hung so far go on to their answers. */
+export const releaseFaults = (world) => admin(world, 'POST', '/admin/devserver/faults/release')
 
-/** Counts the refresh requests the page sends to the token endpoint. */
-export function countRefreshes (page) {
+let refreshRecorders = 0
+
+/**
+ * The refresh requests the page sends to the token endpoint from now on, in an array that grows
+ * with each. Chromium reports request bodies; Firefox's WebDriver BiDi does not, so there the
+ * page's `fetch` (of this document and the next ones) reports each refresh through a binding.
+ */
+export async function countRefreshes (page) {
   const seen = []
-  page.on('request', (r) => {
-    if (r.url().endsWith('/protocol/openid-connect/token') && (r.postData() ?? '').includes('grant_type=refresh_token')) seen.push(r)
-  })
+  const isRefresh = (url, body) => url.endsWith('/protocol/openid-connect/token') && new URLSearchParams(body).get('grant_type') === 'refresh_token'
+  if (ENGINE !== 'firefox') {
+    page.on('request', (r) => { if (isRefresh(r.url(), r.postData() ?? '')) seen.push(r.url()) })
+    return seen
+  }
+  const binding = `recordRefresh${++refreshRecorders}`
+  await page.exposeBinding(binding, (_source, url) => { seen.push(url) })
+  const wrapFetch = ([binding, isRefreshSource]) => {
+    // eslint-disable-next-line no-eval
+    const isRefresh = (0, eval)(isRefreshSource)
+    const fetch = window.fetch
+    window.fetch = function (input, init) {
+      const url = String(input?.url ?? input)
+      if (isRefresh(url, String(init?.body ?? ''))) window[binding](url)
+      return fetch.apply(this, arguments)
+    }
+  }
+  await page.addInitScript(wrapFetch, [binding, isRefresh.toString()])
+  await page.evaluate(wrapFetch, [binding, isRefresh.toString()])
   return seen
 }
