@@ -55,7 +55,7 @@ fi
 
 # geckodriver runs the wasm-bindgen browser tests in Firefox (the e2e tests speak BiDi directly).
 if [ "$(geckodriver --version 2>/dev/null | awk 'NR == 1 { print $2 }')" != "$GECKODRIVER_VERSION" ]; then
-  step "installing geckodriver $GECKODRIVER_VERSION (about 3 minutes)"
+  step "installing geckodriver $GECKODRIVER_VERSION (cargo install, several minutes)"
   cargo install --locked --quiet geckodriver --version "$GECKODRIVER_VERSION" || fail "cargo install geckodriver failed"
 fi
 
