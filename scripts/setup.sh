@@ -5,19 +5,19 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 WASM_PACK_VERSION=0.15.1
+GECKODRIVER_VERSION=0.37.1
 step() { printf '\033[1msetup:\033[0m %s\n' "$*" >&2; }
 fail() { printf '\033[31msetup failed:\033[0m %s\n' "$*" >&2; exit 1; }
 
 # Installs Debian packages with apt-get, through sudo when not root.
 apt_install() {
-  SUDO=""
+  local sudo=""
   if [ "$(id -u)" != 0 ]; then
-    command -v sudo >/dev/null || fail "$* missing and this user cannot run apt-get; install the Debian packages: $*"
-    SUDO=sudo
+    command -v sudo >/dev/null || fail "this user cannot run apt-get; install the Debian packages: $*"
+    sudo=sudo
   fi
-  $SUDO apt-get update -qq || fail "apt-get update failed"
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "$@" >/dev/null \
-    || fail "apt-get install $* failed"
+  $sudo apt-get update -qq || fail "apt-get update failed"
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "$@" >/dev/null || fail "apt-get install $* failed"
 }
 
 # --- Debian packages: Chromium and its driver for the browser tests -------------------------
@@ -30,6 +30,12 @@ fi
 if ! command -v redis-server >/dev/null; then
   step "installing redis-server (apt)"
   apt_install redis-server
+fi
+
+# --- Debian packages: Firefox ESR, the second engine of the browser tests --------------------
+if ! command -v firefox-esr >/dev/null; then
+  step "installing firefox-esr (apt)"
+  apt_install firefox-esr
 fi
 
 # --- Rust: the wasm target and the two CLIs wasm-pack needs ----------------------------------
@@ -51,6 +57,12 @@ if [ "$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen $BINDGEN_VERSION" 
   step "installing wasm-bindgen-cli $BINDGEN_VERSION (about 2 minutes)"
   # Not --locked: the CLI's own lock file pins a crate version the registry mirror lacks.
   cargo install --quiet --force wasm-bindgen-cli --version "$BINDGEN_VERSION" || fail "cargo install wasm-bindgen-cli failed"
+fi
+
+# geckodriver runs the wasm-bindgen browser tests in Firefox (the e2e tests speak BiDi directly).
+if [ "$(geckodriver --version 2>/dev/null | awk 'NR == 1 { print $2 }')" != "$GECKODRIVER_VERSION" ]; then
+  step "installing geckodriver $GECKODRIVER_VERSION (cargo install, several minutes)"
+  cargo install --locked --quiet geckodriver --version "$GECKODRIVER_VERSION" || fail "cargo install geckodriver failed"
 fi
 
 # --- npm: dependencies, including binaryen's wasm-opt (Debian's wasm-opt 108 miscompiles) ----

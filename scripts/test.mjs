@@ -1,25 +1,47 @@
 // Runs every test layer and check, then prints one summary line `N passed, N failed`.
 //   lints        rustfmt, clippy (native and wasm32)
 //   native       cargo test: src/core unit tests, the devserver's HTTP tests and the hub's (with Redis)
-//   browser      wasm-bindgen-test in headless Chromium: src/web
-//   e2e          node --test + playwright-core in headless Chromium against devserver
+//   browser      wasm-bindgen-test in headless Chromium and Firefox ESR: src/web
+//   e2e          node --test + playwright-core in headless Chromium and Firefox ESR against devserver
 // Usage: node scripts/test.mjs [layer ...]   (default: all layers)
+//        E2E_BROWSERS=firefox node scripts/test.mjs e2e   (engines: chromium,firefox by default)
 import { spawnSync } from 'node:child_process'
 import { readdirSync, existsSync } from 'node:fs'
 import { join, dirname } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
-const wasmEnv = {
-  CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER: 'wasm-bindgen-test-runner',
-  CHROMEDRIVER: process.env.CHROMEDRIVER ?? '/usr/bin/chromedriver'
+
+/** The browser engines, their names in reports, and the WebDriver each one's wasm tests use. */
+const ENGINES = {
+  chromium: { title: 'Chromium', driver: { CHROMEDRIVER: process.env.CHROMEDRIVER ?? '/usr/bin/chromedriver' } },
+  firefox: { title: 'Firefox', driver: { GECKODRIVER: process.env.GECKODRIVER ?? 'geckodriver' } }
 }
+const engines = (process.env.E2E_BROWSERS ?? Object.keys(ENGINES).join(',')).split(',').map((s) => s.trim()).filter(Boolean)
+for (const engine of engines) {
+  if (!ENGINES[engine]) {
+    console.error(`unknown engine '${engine}' in E2E_BROWSERS; engines: ${Object.keys(ENGINES).join(', ')}`)
+    process.exit(2)
+  }
+}
+// wasm-bindgen-test-runner drives the first browser whose driver variable is set: only one is.
+const DRIVER_VARIABLES = ['CHROMEDRIVER', 'GECKODRIVER', 'SAFARIDRIVER', 'MSEDGEDRIVER']
+const wasmEnv = (engine) => ({
+  ...Object.fromEntries(DRIVER_VARIABLES.map((name) => [name, undefined])),
+  CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER: 'wasm-bindgen-test-runner',
+  ...ENGINES[engine].driver
+})
+// End-to-end files that drive no browser: they run once, with the first engine.
+const ENGINE_FREE = ['tests/e2e/types.test.mjs', 'tests/e2e/scenarios/admin-client.test.mjs']
 const results = []
 
 /** Runs a command with its output shown, and returns its exit status and output. */
 function run (cmd, args, env = {}) {
-  console.log(`\n\x1b[1m$ ${cmd} ${args.join(' ')}\x1b[0m`)
-  const child = spawnSync(cmd, args, { cwd: root, env: { ...process.env, ...env }, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 })
+  const shown = Object.entries(env).filter(([name, value]) => value !== undefined && /^E2E_|DRIVER$/.test(name))
+  console.log(`\n\x1b[1m$ ${shown.map(([name, value]) => `${name}=${value} `).join('')}${cmd} ${args.join(' ')}\x1b[0m`)
+  const merged = { ...process.env, ...env }
+  for (const [name, value] of Object.entries(merged)) if (value === undefined) delete merged[name]
+  const child = spawnSync(cmd, args, { cwd: root, env: merged, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 })
   process.stdout.write(child.stdout ?? '')
   process.stderr.write(child.stderr ?? '')
   return { status: child.status ?? 1, output: `${child.stdout ?? ''}\n${child.stderr ?? ''}` }
@@ -46,8 +68,8 @@ function cargoTests (name, args, env) {
 }
 
 /** A node --test run whose counts come from the TAP summary. */
-function nodeTests (name, files) {
-  const { status, output } = run('node', ['--test', '--test-reporter=tap', ...files])
+function nodeTests (name, files, env) {
+  const { status, output } = run('node', ['--test', '--test-reporter=tap', ...files], env)
   const passed = Number(/^# pass (\d+)/m.exec(output)?.[1] ?? 0)
   let failed = Number(/^# fail (\d+)/m.exec(output)?.[1] ?? 0) + Number(/^# cancelled (\d+)/m.exec(output)?.[1] ?? 0)
   if (status !== 0 && failed === 0) failed = 1
@@ -64,7 +86,9 @@ const layers = {
     cargoTests('cargo test (core, devserver, hub)', ['test', '--workspace'])
   },
   browser () {
-    cargoTests('wasm-bindgen-test (web)', ['test', '--target', 'wasm32-unknown-unknown', '--test', 'web'], wasmEnv)
+    for (const engine of engines) {
+      cargoTests(`wasm-bindgen-test (web, ${ENGINES[engine].title})`, ['test', '--target', 'wasm32-unknown-unknown', '--test', 'web'], wasmEnv(engine))
+    }
   },
   e2e () {
     const built = check('build pkg/', 'node', ['scripts/build.mjs']) &&
@@ -72,7 +96,10 @@ const layers = {
     if (!built) return
     const dirs = ['tests/e2e', 'tests/e2e/adapter', 'tests/e2e/iframes', 'tests/e2e/socket', 'tests/e2e/scenarios'].filter((dir) => existsSync(join(root, dir)))
     const files = dirs.flatMap((dir) => readdirSync(join(root, dir)).filter((f) => f.endsWith('.test.mjs')).map((f) => `${dir}/${f}`))
-    nodeTests('end-to-end (Chromium)', files)
+    for (const [i, engine] of engines.entries()) {
+      const chosen = i === 0 ? files : files.filter((file) => !ENGINE_FREE.includes(file))
+      nodeTests(`end-to-end (${ENGINES[engine].title})`, chosen, { E2E_BROWSER: engine })
+    }
   }
 }
 

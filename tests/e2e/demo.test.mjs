@@ -5,7 +5,8 @@ import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { createServer } from 'node:net'
 import { join } from 'node:path'
-import { ROOT, startDevserver, launchBrowser, demoRealm } from './harness.mjs'
+import { ROOT, startDevserver, launchBrowser, demoRealm, collectPageErrors } from './harness.mjs'
+import { passTime } from './adapter/setup.mjs'
 
 let server
 let browser
@@ -36,12 +37,14 @@ after(async () => {
   await server?.stop()
 })
 
-/** A fresh browser context on the demo; page errors are collected. */
+/**
+ * A fresh browser context on the demo, its clock installed so the test can let time pass; page
+ * errors are collected.
+ */
 async function openDemo () {
   const context = await browser.newContext()
-  const page = await context.newPage()
-  page.errors = []
-  page.on('pageerror', (error) => page.errors.push(error.message))
+  await context.clock.install()
+  const page = collectPageErrors(await context.newPage())
   await page.goto(`${server.url}/`)
   await page.waitForSelector('#status[data-state="anonymous"], #status[data-state="ready"], #status[data-state="error"]')
   return page
@@ -54,6 +57,17 @@ async function logIn (page, username) {
   await page.fill('#password', username)
   await page.click('#kc-login')
   await page.waitForSelector('#status[data-state="ready"], #status[data-state="error"]')
+}
+
+// Less than twice the socket's heartbeat (30 s), so the jump does not end the feed's connection.
+const ELAPSED = 50
+
+/** The countdown's seconds left (it shows `m:ss`). */
+async function secondsLeft (page) {
+  const text = await page.textContent('#expires-in')
+  const match = /^(\d+):(\d\d)$/.exec(text)
+  assert.ok(match, `countdown '${text}'`)
+  return Number(match[1]) * 60 + Number(match[2])
 }
 
 const feedEntries = (page) => page.$$eval('#feed .event', (items) => items.map((li) => ({
@@ -89,13 +103,25 @@ test('the demo: check-sso, bob logs in, sees himself and his roles, and events a
   // alice is not an admin: her feed says so, and never shows bob.
   await alice.waitForFunction(() => document.getElementById('feed-scope').textContent.includes('your own events'))
 
-  // bob refreshes his token: the counter moves and his own REFRESH_TOKEN event arrives.
+  // Time passes: the countdown goes down by as much.
   const expiresBefore = await bob.textContent('#token-expires')
+  const leftBefore = await secondsLeft(bob)
+  await passTime({ server }, bob, ELAPSED)
+  await bob.waitForFunction((limit) => {
+    const [minutes, seconds] = document.getElementById('expires-in').textContent.split(':').map(Number)
+    return minutes * 60 + seconds <= limit
+  }, leftBefore - ELAPSED + 1, { timeout: 5000 }).catch(() => { throw new Error(`the countdown did not go down by ${ELAPSED} s`) })
+  const leftAfterWait = await secondsLeft(bob)
+  assert.ok(leftAfterWait >= leftBefore - ELAPSED - 5, `countdown ${leftBefore} s, ${ELAPSED} s later ${leftAfterWait} s`)
+
+  // bob refreshes his token: the counter moves back up, to the new token's expiry, and his own
+  // REFRESH_TOKEN event arrives.
   await bob.click('#refresh')
   await bob.waitForFunction(() => document.getElementById('token-refreshes').textContent === '1')
   await bob.waitForFunction(() => [...document.querySelectorAll('#feed .event')]
     .some((li) => li.querySelector('.badge').textContent === 'REFRESH_TOKEN' && li.querySelector('.who').textContent === 'bob you'))
-  assert.ok(typeof expiresBefore === 'string')
+  assert.notEqual(await bob.textContent('#token-expires'), expiresBefore, 'the new token expires later')
+  assert.ok(await secondsLeft(bob) > leftAfterWait + ELAPSED / 2, 'the countdown restarted with the new token')
   assert.ok(!(await feedEntries(alice)).some((e) => e.who.startsWith('bob')))
   assert.equal(await bob.getAttribute('#socket-state', 'data-state'), 'open', 'the feed stayed connected through the refresh')
 

@@ -1,5 +1,6 @@
 // Shared pieces of the end-to-end tests: an "app" origin that serves test pages and the adapter
-// under test, the devserver (a Keycloak stand-in) on another site, and headless Chromium.
+// under test, the devserver (a Keycloak stand-in) on another site, and a headless browser:
+// Chromium, or Firefox ESR with `E2E_BROWSER=firefox`.
 //
 // The app runs on http://localhost:<port> and devserver on http://127.0.0.1:<port>: two different
 // sites, as an SPA and its Keycloak are in production, so third-party-cookie rules apply.
@@ -10,7 +11,8 @@ import { createInterface } from 'node:readline'
 import { tmpdir } from 'node:os'
 import { join, dirname, extname, normalize } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { chromium } from 'playwright-core'
+import { createRequire } from 'node:module'
+import { chromium, firefox } from 'playwright-core'
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
 
@@ -208,11 +210,86 @@ export async function startDevserver ({ realms = [], args = [] } = {}) {
   }
 }
 
+/** The engines the e2e layer runs in, by the names `E2E_BROWSER` takes. */
+export const ENGINES = ['chromium', 'firefox']
+
+/** The engine of this run: `E2E_BROWSER=chromium|firefox` (default: chromium). */
+export const ENGINE = (() => {
+  const chosen = process.env.E2E_BROWSER ?? 'chromium'
+  if (!ENGINES.includes(chosen)) throw new Error(`unknown engine '${chosen}' in E2E_BROWSER; engines: ${ENGINES.join(', ')}`)
+  return chosen
+})()
+
+/** Options for `test()` that skip it in `engine`, with the reason shown in the test report. */
+export const skipIn = (engine, reason) => (ENGINE === engine ? { skip: `${engine}: ${reason}` } : {})
+
 const CHROMIUM_ARGS = ['--disable-background-networking', '--disable-component-update', '--disable-sync',
   '--no-first-run', '--disable-quic', '--no-sandbox']
 
-/** Headless Debian Chromium, with the flags this machine's closed network needs. */
+// Firefox ESR from Debian, driven over WebDriver BiDi (Playwright's `moz-firefox` channel).
+const FIREFOX = { channel: 'moz-firefox', executablePath: process.env.FIREFOX_PATH ?? '/usr/bin/firefox-esr', headless: true }
+
+// Keeps Firefox off the network it cannot reach (updates, telemetry, captive portal checks).
+const FIREFOX_PREFS = {
+  'app.update.auto': false,
+  'browser.safebrowsing.malware.enabled': false,
+  'browser.safebrowsing.phishing.enabled': false,
+  'network.captive-portal-service.enabled': false,
+  'network.connectivity-service.enabled': false,
+  'datareporting.policy.dataSubmissionEnabled': false,
+  'toolkit.telemetry.enabled': false,
+  // A storage-access request from an embedded page, made without a user gesture after the user
+  // visited its site, brings up a permission prompt that nobody answers in a headless browser:
+  // it is answered "no" at once, as by a user who declines.
+  'dom.storage_access.prompt.testing': true,
+  'dom.storage_access.prompt.testing.allow': false
+}
+
+/**
+ * Firefox ESR's BiDi lacks `emulation.setMediaFeaturesOverride` (newer releases have it), which
+ * playwright-core sends for every new context to reset `prefers-color-scheme`. No test emulates
+ * media features, so that one command is answered as done, without reaching the browser.
+ */
+function answerMissingBidiCommands () {
+  const { server } = createRequire(import.meta.url)('playwright-core/lib/coreBundle')
+  const transport = server?.WebSocketTransport?.prototype
+  if (typeof transport?.send !== 'function') throw new Error('playwright-core changed: WebSocketTransport.send is gone; check Firefox ESR support again')
+  if (transport.send.answersMissingBidi) return
+  const send = transport.send
+  const patched = function (message) {
+    if (message?.method === 'emulation.setMediaFeaturesOverride') {
+      queueMicrotask(() => this.onmessage?.({ type: 'success', id: message.id, result: {} }))
+      return
+    }
+    return send.call(this, message)
+  }
+  patched.answersMissingBidi = true
+  transport.send = patched
+}
+
+/**
+ * Firefox's equivalents of the Chromium flags the tests pass: only `--host-resolver-rules=MAP
+ * <host> 127.0.0.1` is used, and `network.dns.localDomains` resolves the host to loopback.
+ */
+function firefoxPrefsFor (args) {
+  const prefs = { ...FIREFOX_PREFS }
+  for (const arg of args) {
+    const map = /^--host-resolver-rules=MAP (\S+) 127\.0\.0\.1$/.exec(arg)
+    if (!map) throw new Error(`no Firefox equivalent for the Chromium flag '${arg}'`)
+    prefs['network.dns.localDomains'] = [prefs['network.dns.localDomains'], map[1]].filter(Boolean).join(',')
+  }
+  return prefs
+}
+
+/**
+ * The headless browser of this run (see ENGINE): Debian Chromium with the flags this machine's
+ * closed network needs, or Firefox ESR. `extraArgs` are Chromium flags (translated for Firefox).
+ */
 export async function launchBrowser (extraArgs = []) {
+  if (ENGINE === 'firefox') {
+    answerMissingBidiCommands()
+    return firefox.launch({ ...FIREFOX, firefoxUserPrefs: firefoxPrefsFor(extraArgs) })
+  }
   return chromium.launch({
     executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
     args: [...CHROMIUM_ARGS, ...extraArgs]
@@ -220,27 +297,51 @@ export async function launchBrowser (extraArgs = []) {
 }
 
 /**
- * A regular (non-incognito) Chromium profile of its own, as a persistent browser context.
- * `browser.newContext()` contexts are incognito-like, and Chromium blocks third-party cookies
- * there; a regular profile follows its cookie setting, written into
- * `Default/Preferences` before launch: `'allowed'` sends third-party cookies (so the embedded
- * devserver pages see the SSO cookies of an app on another site), `'blocked'` blocks them, as
- * Safari, Firefox's strict mode and Chrome's opt-in do. Closing the context ends the browser and
- * removes the profile.
+ * A regular (non-incognito) browser profile of its own, as a persistent browser context, whose
+ * third-party cookie setting is written before launch: `'allowed'` sends third-party cookies (so
+ * the embedded devserver pages see the SSO cookies of an app on another site), `'blocked'` blocks
+ * them, as Safari, Firefox's strict mode and Chrome's opt-in do. Chromium: `browser.newContext()`
+ * contexts are incognito-like and block third-party cookies, so the setting goes into
+ * `Default/Preferences` of a regular profile. Firefox: `network.cookie.cookieBehavior`, 0 (accept
+ * all) or 1 (reject third-party); its default, 5, partitions them by top-level site, which an
+ * embedded page sees as having none. Closing the context ends the browser and removes the profile.
  */
 export async function launchProfile ({ thirdPartyCookies = 'allowed', args = [] } = {}) {
   if (!['allowed', 'blocked'].includes(thirdPartyCookies)) throw new Error(`thirdPartyCookies: ${thirdPartyCookies}`)
   const dir = await mkdtemp(join(tmpdir(), 'kc-profile-'))
-  await mkdir(join(dir, 'Default'))
   const mode = thirdPartyCookies === 'allowed' ? 0 : 1
-  await writeFile(join(dir, 'Default', 'Preferences'), JSON.stringify({ profile: { cookie_controls_mode: mode } }))
-  const context = await chromium.launchPersistentContext(dir, {
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    headless: true,
-    args: [...CHROMIUM_ARGS, ...args]
-  })
+  let context
+  if (ENGINE === 'firefox') {
+    answerMissingBidiCommands()
+    context = await firefox.launchPersistentContext(dir, {
+      ...FIREFOX,
+      firefoxUserPrefs: { ...firefoxPrefsFor(args), 'network.cookie.cookieBehavior': mode }
+    })
+  } else {
+    await mkdir(join(dir, 'Default'))
+    await writeFile(join(dir, 'Default', 'Preferences'), JSON.stringify({ profile: { cookie_controls_mode: mode } }))
+    context = await chromium.launchPersistentContext(dir, {
+      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+      headless: true,
+      args: [...CHROMIUM_ARGS, ...args]
+    })
+  }
   context.on('close', () => { rm(dir, { recursive: true, force: true }).catch(() => {}) })
   return context
+}
+
+// Firefox reports this console notice as a page error: devserver's embedded pages, as Keycloak's,
+// ask for storage access without a user gesture, and catch the refusal.
+const STORAGE_ACCESS_NOTICE = /requestStorageAccess\(\) may only be requested from inside a short running user-generated event handler/
+
+/** Whether a `pageerror` event is an error of the page's scripts, not a browser notice. */
+export const isScriptError = (error) => !STORAGE_ACCESS_NOTICE.test(error.message)
+
+/** Collects the page's script errors in `page.errors` from now on. */
+export function collectPageErrors (page) {
+  page.errors = []
+  page.on('pageerror', (error) => { if (isScriptError(error)) page.errors.push(error.message) })
+  return page
 }
 
 /**
@@ -258,4 +359,23 @@ export async function armScenario (page, app, adapter, { config, initOptions = {
 export async function initOutcome (page) {
   await page.waitForFunction(() => window.initResult !== undefined && window.initResult !== null, null, { timeout: 20000 })
   return page.evaluate(() => window.initResult)
+}
+
+/**
+ * init()'s outcome on whatever page the browser ends up on, waiting through navigations (a page
+ * that left has not settled), for at most `timeout` milliseconds in all.
+ */
+export async function settled (page, timeout = 20000) {
+  const deadline = Date.now() + timeout
+  for (;;) {
+    const left = deadline - Date.now()
+    if (left <= 0) throw new Error(`init() did not settle within ${timeout} ms; the page is at ${page.url()}`)
+    try {
+      await page.waitForFunction(() => window.initResult !== undefined && window.initResult !== null, null, { timeout: left })
+      return await page.evaluate(() => window.initResult)
+    } catch (error) {
+      if (error.name === 'TimeoutError') throw new Error(`init() did not settle within ${timeout} ms; the page is at ${page.url()}`)
+      if (!/context was destroyed|navigat/i.test(error.message)) throw error
+    }
+  }
 }

@@ -3,13 +3,24 @@
 // custom adapter, and methods that work when destructured.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { useWorld, newPage, signedIn, snapshot, armScenario, settled, armAndRoundTrip, ADAPTER } from './setup.mjs'
+import { useWorld, newPage, signedIn, snapshot, armScenario, settled, ADAPTER } from './setup.mjs'
+import { skipIn } from '../harness.mjs'
 
 const world = useWorld()
 
 /** Resolves when the page has navigated to the app again (after a redirect by devserver). */
 function backFromServer (page) {
   return page.waitForEvent('framenavigated', (frame) => frame === page.mainFrame() && frame.url().startsWith(world.app.origin))
+}
+
+/**
+ * check-sso's outcome on the page. Whether it asks devserver with a prompt=none round trip or
+ * learns from the session iframe first depends on the engine: Firefox gives devserver's pages
+ * their cookies inside the app after a login there (its storage-access heuristics).
+ */
+async function checkSso (page) {
+  await armScenario(page, world.app, ADAPTER, { config: world.config, initOptions: { onLoad: 'check-sso' } })
+  return settled(page)
 }
 
 async function ready (page, initOptions = {}) {
@@ -121,11 +132,11 @@ test('logout by GET ends the SSO session and returns to the app', async () => {
   assert.equal(request.searchParams.get('id_token_hint'), idToken)
   assert.equal(request.searchParams.get('post_logout_redirect_uri'), world.app.appUrl(ADAPTER, '/'))
   // The session is gone: check-sso finds nobody.
-  assert.deepEqual(await armAndRoundTrip(world, page, { initOptions: { onLoad: 'check-sso' } }), { ok: true, value: false })
+  assert.deepEqual(await checkSso(page), { ok: true, value: false })
   await page.context().close()
 })
 
-test('logout by POST submits a form without absent fields', async () => {
+test('logout by POST submits a form without absent fields', skipIn('firefox', 'WebDriver BiDi reports no request bodies, so the posted form cannot be read'), async () => {
   const page = await newPage(world)
   assert.deepEqual(await signedIn(world, page, { initOptions: { logoutMethod: 'POST' } }), { ok: true, value: true })
   const { idToken } = await snapshot(page)
@@ -136,7 +147,7 @@ test('logout by POST submits a form without absent fields', async () => {
   assert.deepEqual([...new URLSearchParams(request.postData())], [
     ['id_token_hint', idToken], ['client_id', 'demo-app'], ['post_logout_redirect_uri', world.app.appUrl(ADAPTER, '/')]])
   await back
-  assert.deepEqual(await armAndRoundTrip(world, page, { initOptions: { onLoad: 'check-sso' } }), { ok: true, value: false })
+  assert.deepEqual(await checkSso(page), { ok: true, value: false })
 
   // Without an ID token the field is left out (keycloak-js would send "undefined").
   await ready(page, { logoutMethod: 'POST' })

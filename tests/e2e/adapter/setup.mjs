@@ -1,7 +1,9 @@
 // Shared set-up of the keycloak-wasm scenarios: one app origin, one devserver with the demo
 // realm (its client opened to the app and to implicit and hybrid flows), one browser.
 import { before, after } from 'node:test'
-import { startAppServer, startDevserver, launchBrowser, demoRealm, armScenario, initOutcome } from '../harness.mjs'
+import {
+  ENGINE, startAppServer, startDevserver, launchBrowser, demoRealm, armScenario, initOutcome, settled, collectPageErrors
+} from '../harness.mjs'
 
 export const ADAPTER = 'keycloak-wasm'
 
@@ -38,9 +40,7 @@ export async function submitLogin (page, username = 'alice', password = username
 /** A fresh page (own cookies and storage) in the world's browser. */
 export async function newPage (world) {
   const context = await world.browser.newContext()
-  const page = await context.newPage()
-  page.on('pageerror', (error) => { page.errors = [...(page.errors ?? []), error.message] })
-  return page
+  return collectPageErrors(await context.newPage())
 }
 
 /**
@@ -71,17 +71,7 @@ export async function armAndRoundTrip (world, page, options) {
   return settled(page)
 }
 
-/** init()'s outcome; waits through navigations (a page that left has not settled). */
-export async function settled (page) {
-  for (;;) {
-    try {
-      await page.waitForFunction(() => window.initResult !== undefined && window.initResult !== null, null, { timeout: 20000 })
-      return await page.evaluate(() => window.initResult)
-    } catch (error) {
-      if (!/context was destroyed|navigat/i.test(error.message)) throw error
-    }
-  }
-}
+export { settled }
 
 /** Reads the public properties of window.kc. */
 export function snapshot (page) {
@@ -148,15 +138,55 @@ export async function admin (world, method, path, body) {
   return response.status === 204 ? undefined : response.json()
 }
 
+/** Shifts devserver's clock `seconds` further: its tokens, codes, sessions and hub connections age. */
+export async function shiftServerClock (world, seconds) {
+  const { offsetSeconds } = await admin(world, 'GET', '/admin/devserver/clock')
+  await admin(world, 'PUT', '/admin/devserver/clock', { offsetSeconds: offsetSeconds + seconds })
+}
+
+/**
+ * Lets `seconds` pass at once for devserver and for `page`, whose context's clock the test
+ * installed (`page.clock.install()`, before the page loads): devserver's clock shifts first, then
+ * the page's clock jumps and fires the timers that fell due (each once).
+ */
+export async function passTime (world, page, seconds) {
+  await shiftServerClock(world, seconds)
+  await page.clock.fastForward(seconds * 1000)
+}
+
 /** Adds a fault rule (see devserver's faults): the next matching requests fail, hang or wait. */
 export const addFault = (world, rule) => admin(world, 'POST', '/admin/devserver/faults', rule)
 export const clearFaults = (world) => admin(world, 'DELETE', '/admin/devserver/faults')
+/** Lets the requests that fault rules hung so far go on to their answers. */
+export const releaseFaults = (world) => admin(world, 'POST', '/admin/devserver/faults/release')
 
-/** Counts the refresh requests the page sends to the token endpoint. */
-export function countRefreshes (page) {
+let refreshRecorders = 0
+
+/**
+ * The refresh requests the page sends to the token endpoint from now on, in an array that grows
+ * with each. Chromium reports request bodies; Firefox's WebDriver BiDi does not, so there the
+ * page's `fetch` (of this document and the next ones) reports each refresh through a binding.
+ */
+export async function countRefreshes (page) {
   const seen = []
-  page.on('request', (r) => {
-    if (r.url().endsWith('/protocol/openid-connect/token') && (r.postData() ?? '').includes('grant_type=refresh_token')) seen.push(r)
-  })
+  const isRefresh = (url, body) => url.endsWith('/protocol/openid-connect/token') && new URLSearchParams(body).get('grant_type') === 'refresh_token'
+  if (ENGINE !== 'firefox') {
+    page.on('request', (r) => { if (isRefresh(r.url(), r.postData() ?? '')) seen.push(r.url()) })
+    return seen
+  }
+  const binding = `recordRefresh${++refreshRecorders}`
+  await page.exposeBinding(binding, (_source, url) => { seen.push(url) })
+  const wrapFetch = ([binding, isRefreshSource]) => {
+    // eslint-disable-next-line no-eval
+    const isRefresh = (0, eval)(isRefreshSource)
+    const fetch = window.fetch
+    window.fetch = function (input, init) {
+      const url = String(input?.url ?? input)
+      if (isRefresh(url, String(init?.body ?? ''))) window[binding](url)
+      return fetch.apply(this, arguments)
+    }
+  }
+  await page.addInitScript(wrapFetch, [binding, isRefresh.toString()])
+  await page.evaluate(wrapFetch, [binding, isRefresh.toString()])
   return seen
 }

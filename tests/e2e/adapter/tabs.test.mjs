@@ -4,7 +4,7 @@
 // logout in one tab ends the session in the others at once.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { useWorld, signedIn, armScenario, backOnApp, countRefreshes, ADAPTER } from './setup.mjs'
+import { useWorld, signedIn, armScenario, backOnApp, countRefreshes, addFault, releaseFaults, ADAPTER } from './setup.mjs'
 
 const world = useWorld({
   realm: (realm) => Object.assign(realm, { revokeRefreshToken: true, refreshTokenMaxReuse: 0 })
@@ -29,7 +29,7 @@ const updateToken = (page) => page.evaluate(() => window.kc.updateToken(-1).then
 
 test('a refresh in one tab reaches the others, so rotation logs nobody out', async () => {
   const { context, first, second } = await twoTabs()
-  const refreshes = [...[first, second].map(countRefreshes)]
+  const refreshes = await Promise.all([first, second].map(countRefreshes))
   assert.deepEqual(await updateToken(first), { ok: true, v: true })
   const shared = await refreshToken(first)
   await second.waitForFunction((token) => window.kc.refreshToken === token, shared)
@@ -45,8 +45,16 @@ test('a refresh in one tab reaches the others, so rotation logs nobody out', asy
 
 test('two tabs refreshing at once send one request, and both end up with its tokens', async () => {
   const { context, first, second } = await twoTabs()
-  const refreshes = [...[first, second].map(countRefreshes)]
-  const outcomes = await Promise.all([updateToken(first), updateToken(second)])
+  const refreshes = await Promise.all([first, second].map(countRefreshes))
+  // The first tab's refresh hangs at devserver until the second tab waits for the lock: the two
+  // refreshes overlap whatever the browser's scheduling.
+  await addFault(world, { target: 'token', grantType: 'refresh_token', hang: true })
+  const updates = [updateToken(first)]
+  await first.waitForFunction(() => navigator.locks.query().then((s) => s.held.length === 1), null, { timeout: 10000 })
+  updates.push(updateToken(second))
+  await second.waitForFunction(() => navigator.locks.query().then((s) => s.pending.length === 1), null, { timeout: 10000 })
+  await releaseFaults(world)
+  const outcomes = await Promise.all(updates)
   assert.deepEqual(outcomes, [{ ok: true, v: true }, { ok: true, v: true }])
   assert.equal(refreshes[0].length + refreshes[1].length, 1, 'one refresh request')
   assert.equal(await refreshToken(first), await refreshToken(second))

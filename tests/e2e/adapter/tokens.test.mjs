@@ -20,7 +20,7 @@ const eventNames = (page) => page.evaluate(() => window.events.map((e) => e.name
 test('three concurrent updateToken calls share one token request and settle together', async () => {
   const page = await newPage(world)
   assert.deepEqual(await signedIn(world, page), { ok: true, value: true })
-  const refreshes = countRefreshes(page)
+  const refreshes = await countRefreshes(page)
   const before = await snapshot(page)
   const results = await page.evaluate(async () => {
     window.events.length = 0
@@ -38,7 +38,7 @@ test('three concurrent updateToken calls share one token request and settle toge
 test('a token that stays valid long enough is not refreshed (0 and no argument mean 5 s)', async () => {
   const page = await newPage(world)
   assert.deepEqual(await signedIn(world, page), { ok: true, value: true })
-  const refreshes = countRefreshes(page)
+  const refreshes = await countRefreshes(page)
   for (const minValidity of [undefined, 0, 5, 60]) {
     assert.deepEqual(await update(page, minValidity), { ok: true, value: false }, String(minValidity))
   }
@@ -183,7 +183,7 @@ test('init with token and refreshToken checks them with a refresh', async () => 
   assert.deepEqual(await signedIn(world, page), { ok: true, value: true })
   const { token, refreshToken, idToken } = await snapshot(page)
   const next = await newPage(world)
-  const refreshes = countRefreshes(next)
+  const refreshes = await countRefreshes(next)
   const { armScenario, settled } = await import('./setup.mjs')
   await armScenario(next, world.app, 'keycloak-wasm', { config: world.config, initOptions: { token, refreshToken, idToken, checkLoginIframe: false } })
   assert.deepEqual(await settled(next), { ok: true, value: true })

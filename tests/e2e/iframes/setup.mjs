@@ -3,14 +3,55 @@
 // blocked, and ways to look into the page: its iframes, its window's listeners, the messages it
 // receives, and look-alike messages posted by frames that are not the adapter's.
 import assert from 'node:assert/strict'
+import { ENGINE } from '../harness.mjs'
 import {
-  useWorld, newPage, otherTab, arm, loginRequired, settled, adminToken
+  useWorld, newPage as scenarioPage, otherTab, arm, loginRequired, settled, adminToken
 } from '../scenarios/setup.mjs'
 
-export { useWorld, newPage, otherTab, arm, loginRequired, settled }
+export { useWorld, otherTab, arm, loginRequired, settled }
 export {
   scenarioAdapters, snapshot, eventNames, waitForEvent, call, addFault, submitLogin
 } from '../scenarios/setup.mjs'
+
+/**
+ * A fresh browser profile and a page in it (see the scenarios' `newPage`). In Firefox its pages
+ * count their window's listeners from the start, for `windowListeners`.
+ */
+export async function newPage (world, options) {
+  const page = await scenarioPage(world, options)
+  if (ENGINE === 'firefox') await page.context().addInitScript(countWindowListeners)
+  return page
+}
+
+/**
+ * Runs in each document before its scripts: wraps add/removeEventListener to keep the window's
+ * listeners by type, as the browser does (one per listener and capture flag; `once` and an
+ * aborted `signal` remove them), and answers `windowListenerCount(type)`.
+ */
+function countWindowListeners () {
+  const listeners = new Map()
+  const captureOf = (options) => typeof options === 'boolean' ? options : Boolean(options?.capture)
+  const find = (type, listener, capture) => (listeners.get(type) ?? []).findIndex((l) => l.listener === listener && l.capture === capture)
+  const forget = (type, listener, capture) => {
+    const index = find(type, listener, capture)
+    if (index >= 0) listeners.get(type).splice(index, 1)
+  }
+  const { addEventListener: add, removeEventListener: remove } = EventTarget.prototype
+  EventTarget.prototype.addEventListener = function (type, listener, options) {
+    const capture = captureOf(options)
+    if (this === window && listener && !options?.signal?.aborted && find(type, listener, capture) < 0) {
+      listeners.set(type, [...(listeners.get(type) ?? []), { listener, capture }])
+      if (options?.once) add.call(this, type, () => forget(type, listener, capture), { once: true, capture })
+      options?.signal?.addEventListener('abort', () => forget(type, listener, capture))
+    }
+    return add.call(this, type, listener, options)
+  }
+  EventTarget.prototype.removeEventListener = function (type, listener, options) {
+    if (this === window) forget(type, listener, captureOf(options))
+    return remove.call(this, type, listener, options)
+  }
+  Object.defineProperty(window, 'windowListenerCount', { value: (type) => (listeners.get(type) ?? []).length })
+}
 
 /** Calls one of devserver's fault knobs (`/admin/devserver/faults...`) as the admin. */
 async function faultKnob (world, method, path = '') {
@@ -118,8 +159,13 @@ export const addFrame = (page, url) => page.evaluate((src) => new Promise((resol
 /** The iframes in the page, by title (or URL when untitled). */
 export const iframes = (page) => page.evaluate(() => [...document.querySelectorAll('iframe')].map((f) => f.title || f.src))
 
-/** How many `type` listeners the page's window has (through the Chrome DevTools Protocol). */
+/**
+ * How many `type` listeners the page's window has: Chromium tells through the DevTools protocol;
+ * in Firefox, whose WebDriver BiDi has no such query, the count kept since the document began
+ * (see `newPage`).
+ */
 export async function windowListeners (page, type) {
+  if (ENGINE === 'firefox') return page.evaluate((t) => window.windowListenerCount(t), type)
   const cdp = await page.context().newCDPSession(page)
   try {
     const { result } = await cdp.send('Runtime.evaluate', { expression: 'window' })

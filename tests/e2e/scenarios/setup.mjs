@@ -3,7 +3,7 @@
 // reference behaviour and keycloak-wasm; `E2E_ADAPTERS=keycloak-js` runs one).
 import { before, after } from 'node:test'
 import {
-  adaptersUnderTest, startAppServer, startDevserver, launchProfile, demoRealm, armScenario
+  adaptersUnderTest, startAppServer, startDevserver, launchProfile, demoRealm, armScenario, settled, collectPageErrors
 } from '../harness.mjs'
 
 export { adaptersUnderTest as scenarioAdapters }
@@ -46,18 +46,12 @@ export async function newPage (world, { thirdPartyCookies = 'allowed' } = {}) {
   const context = await launchProfile({ thirdPartyCookies })
   world.contexts.add(context)
   context.on('close', () => world.contexts.delete(context))
-  const page = context.pages()[0] ?? await context.newPage()
-  page.errors = []
-  page.on('pageerror', (error) => { page.errors.push(error.message) })
-  return page
+  return collectPageErrors(context.pages()[0] ?? await context.newPage())
 }
 
 /** A second tab in the same context (same cookies), e.g. to log out "elsewhere". */
 export async function otherTab (page) {
-  const tab = await page.context().newPage()
-  tab.errors = []
-  tab.on('pageerror', (error) => { tab.errors.push(error.message) })
-  return tab
+  return collectPageErrors(await page.context().newPage())
 }
 
 /** Fills devserver's login form (Keycloak's element ids) and submits it. */
@@ -68,17 +62,7 @@ export async function submitLogin (page, username = 'alice', password = username
   await page.click('#kc-login')
 }
 
-/** init()'s outcome on whatever page the browser ends up on; waits through navigations. */
-export async function settled (page) {
-  for (;;) {
-    try {
-      await page.waitForFunction(() => window.initResult !== undefined && window.initResult !== null, null, { timeout: 20000 })
-      return await page.evaluate(() => window.initResult)
-    } catch (error) {
-      if (!/context was destroyed|navigat/i.test(error.message)) throw error
-    }
-  }
-}
+export { settled }
 
 /**
  * Arms init() on the adapter's page; returns once the page has loaded, or reached `waitUntil`

@@ -1,14 +1,19 @@
-// A socket outlives its tokens: with access tokens of 4 s, it re-authenticates in-band through
-// the adapter's refresh and stays on one connection; without re-authentication the hub closes it
-// (4440) and it comes back with a fresh token; and it never connects with an expired token.
+// A socket outlives its tokens: it re-authenticates in-band through the adapter's refresh and
+// stays on one connection; without re-authentication the hub closes it (4440) and it comes back
+// with a fresh token; and it never connects with an expired token. Time passes on devserver's
+// clock and the page's (installed before the page loads), not on the wall clock.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import {
   useWorld, newPage, signedIn, hubUrl, recordWebSockets, offeredProtocols, openSocket, waitForLog,
-  socketLog, messages, hubConnections, addFault, clearFaults, claims
+  socketLog, messages, hubConnections, addFault, clearFaults, claims, passTime
 } from './setup.mjs'
 
-const LIFESPAN = 4
+// Tokens of 40 s: the socket re-authenticates 20 s before expiry (half the lifetime, as the
+// default minValidity of 30 s is longer), and a jump of less than 60 s (twice the default
+// heartbeat) never makes the page's heartbeat take the connection for dead.
+const LIFESPAN = 40
+const REAUTH_AFTER = LIFESPAN / 2 + 1
 const world = useWorld({ realm: (realm) => { realm.accessTokenLifespan = LIFESPAN } })
 
 const states = (log) => log.filter((e) => e.type === 'statechange').map((e) => e.state)
@@ -17,13 +22,17 @@ const refreshes = (page) => page.evaluate(() => window.events.filter((e) => e.na
 for (const strategy of ['subprotocol', 'message']) {
   test(`${strategy}: one connection lasts through several token refreshes`, async () => {
     const page = await newPage(world)
+    await page.clock.install()
     const recorder = await recordWebSockets(page)
     await signedIn(world, page)
     await openSocket(page, hubUrl(world), { strategy })
     const welcome = JSON.parse((await waitForLog(page, '(e, m) => m?.type === "welcome"')).data)
     assert.ok(welcome.ttl <= LIFESPAN)
-    // Three re-authentications, each answered by the hub.
-    await waitForLog(page, `(e, m) => m?.type === "reauthenticated" && window.socketLog.filter((x) => x.data?.includes('"reauthenticated"')).length >= 3`, { timeout: 30000 })
+    // Three re-authentications, each answered by the hub, each with the token still valid there.
+    for (let n = 1; n <= 3; n++) {
+      await passTime(world, page, REAUTH_AFTER)
+      await waitForLog(page, `(e, m) => m?.type === "reauthenticated" && window.socketLog.filter((x) => x.data?.includes('"reauthenticated"')).length >= ${n}`)
+    }
     const log = await socketLog(page)
     assert.deepEqual(states(log), ['connecting', 'open'], 'never dropped')
     assert.ok(!log.some((e) => e.type === 'close' || e.type === 'error'))
@@ -48,11 +57,13 @@ for (const strategy of ['subprotocol', 'message']) {
 
 test('without re-authentication the hub closes with 4440 and the socket reconnects with a fresh token', async () => {
   const page = await newPage(world)
+  await page.clock.install()
   const recorder = await recordWebSockets(page)
   await signedIn(world, page)
   await openSocket(page, hubUrl(world), { reauthenticate: false, minDelay: 100, maxDelay: 500 })
   await waitForLog(page, '(e) => e.type === "statechange" && e.state === "open"')
-  const reconnecting = await waitForLog(page, '(e) => e.type === "statechange" && e.state === "reconnecting"', { timeout: 30000 })
+  await passTime(world, page, LIFESPAN + 1)
+  const reconnecting = await waitForLog(page, '(e) => e.type === "statechange" && e.state === "reconnecting"')
   assert.deepEqual([reconnecting.code, reconnecting.reason], [4440, 'token expired'])
   assert.ok(reconnecting.delay >= 100 && reconnecting.delay <= 500)
   await waitForLog(page, '(e) => e.type === "statechange" && e.state === "open" && window.socketLog.filter((x) => x.state === "open").length === 2')
@@ -67,15 +78,16 @@ test('without re-authentication the hub closes with 4440 and the socket reconnec
 
 test('an expired token that cannot be refreshed is never used: the socket waits and retries', async () => {
   const page = await newPage(world)
+  await page.clock.install()
   const recorder = await recordWebSockets(page)
   await signedIn(world, page)
   await addFault(world, { target: 'token', grantType: 'refresh_token', status: 503, forever: true })
   try {
-    // Wait for the access token to expire (the adapter's own expiry callback).
-    await page.evaluate(() => new Promise((resolve) => {
-      if (window.kc.isTokenExpired(0)) return resolve()
-      window.kc.onTokenExpired = resolve
-    }))
+    // The access token expires (the adapter's own expiry callback tells).
+    await page.evaluate(() => { window.kc.onTokenExpired = () => { window.tokenExpired = true } })
+    await passTime(world, page, LIFESPAN + 1)
+    await page.waitForFunction(() => window.tokenExpired === true && window.kc.isTokenExpired(0), null, { timeout: 5000 })
+      .catch(() => { throw new Error('the access token did not expire on the page') })
     await openSocket(page, hubUrl(world), { minDelay: 200, maxDelay: 400 })
     const waiting = await waitForLog(page, '(e) => e.type === "statechange" && e.state === "reconnecting"')
     assert.deepEqual([waiting.code, waiting.reason], [undefined, 'token refresh failed'])

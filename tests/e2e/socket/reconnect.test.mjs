@@ -5,17 +5,20 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import {
   useWorld, newPage, signedIn, hubUrl, recordWebSockets, offeredProtocols, openSocket, waitForLog,
-  socketLog, messages, restartHub, startHub, claims
+  socketLog, messages, restartHub, startHub, claims, passTime
 } from './setup.mjs'
 
-// Tokens of 4 s, so a token from before the restart is expired after it.
-const world = useWorld({ realm: (realm) => { realm.accessTokenLifespan = 4 } })
+// Tokens of 40 s; the first test lets them pass while the hub is down, on devserver's clock and
+// the page's, so the token from before the restart has expired when it is back.
+const LIFESPAN = 40
+const world = useWorld({ realm: (realm) => { realm.accessTokenLifespan = LIFESPAN } })
 
 const bearer = (recorded) => offeredProtocols(recorded).find((p) => p.startsWith('bearer.'))?.slice(7)
 const opened = (count) => `(e) => e.type === "open" && window.socketLog.filter((x) => x.type === "open").length === ${count}`
 
 test('the hub restarts: the socket reconnects with backoff, within its bounds, with a fresh token', async () => {
   const page = await newPage(world)
+  await page.clock.install()
   const recorder = await recordWebSockets(page)
   await signedIn(world, page)
   const MIN = 200
@@ -23,9 +26,22 @@ test('the hub restarts: the socket reconnects with backoff, within its bounds, w
   await openSocket(page, hubUrl(world), { minDelay: MIN, maxDelay: MAX })
   await waitForLog(page, '(e, m) => m?.type === "welcome"')
   const before = bearer(recorder.all()[0])
-  // Down for 5 s: longer than the old token lives.
-  await restartHub(world, { downMs: 5000 })
-  await waitForLog(page, opened(2), { timeout: 30000 })
+  // Down until started again; each backoff wait is run through on the page's clock.
+  await restartHub(world, { forever: true })
+  const waited = (count) => `(e) => e.type === "statechange" && e.state === "reconnecting" && window.socketLog.filter((x) => x.state === "reconnecting").length >= ${count}`
+  for (const count of [1, 2]) {
+    await waitForLog(page, waited(count))
+    await page.clock.runFor(MAX)
+  }
+  // Longer than the old token lives; once an attempt made since has been refused (no attempt
+  // with the old token is under way then), the hub is back.
+  await passTime(world, page, LIFESPAN + 1)
+  const refused = (await socketLog(page)).filter((e) => e.state === 'reconnecting').length
+  await page.clock.runFor(MAX)
+  await waitForLog(page, waited(refused + 1))
+  await startHub(world)
+  await page.clock.runFor(MAX)
+  await waitForLog(page, opened(2))
   const log = await socketLog(page)
   const waits = log.filter((e) => e.type === 'statechange' && e.state === 'reconnecting')
   assert.deepEqual([waits[0].code, waits[0].reason], [1012, 'service restart'])

@@ -1,18 +1,21 @@
 // Shared pieces of the socket scenarios: keycloak-wasm's `keycloak.socket()` in the app page,
 // talking to devserver's live-event hub (`/events`), observed from three sides: the events the
-// socket fires, the handshakes and frames Chromium records (DevTools protocol), and the hub's own
-// status knob.
+// socket fires, the handshakes and frames the browser records, and the hub's own status knob.
 import { admin } from '../adapter/setup.mjs'
-export { useWorld, newPage, signedIn, submitLogin, admin, addFault, clearFaults } from '../adapter/setup.mjs'
+import { ENGINE } from '../harness.mjs'
+export { useWorld, newPage, signedIn, submitLogin, admin, addFault, clearFaults, passTime } from '../adapter/setup.mjs'
 
 /** The hub's WebSocket URL on the world's devserver. */
 export const hubUrl = (world) => `${world.server.url.replace(/^http/, 'ws')}/events`
 
 /**
- * Records the page's WebSocket traffic as Chromium sees it: every connection's URL, its
- * handshake request headers and response status, the frames sent and received.
+ * Records the page's WebSocket traffic: every connection's URL, its handshake request headers and
+ * response status, the frames sent and received, whether it closed. Chromium reports them through
+ * the DevTools protocol; Firefox's WebDriver BiDi has no WebSocket events, so there the page's
+ * WebSocket constructor is wrapped before any script runs (see `recordWebSocketsInPage`).
  */
 export async function recordWebSockets (page) {
+  if (ENGINE === 'firefox') return recordWebSocketsInPage(page)
   const cdp = await page.context().newCDPSession(page)
   await cdp.send('Network.enable')
   const sockets = new Map()
@@ -26,6 +29,62 @@ export async function recordWebSockets (page) {
   cdp.on('Network.webSocketFrameSent', (e) => { socket(e.requestId).sent.push(e.response.payloadData) })
   cdp.on('Network.webSocketFrameReceived', (e) => { socket(e.requestId).received.push(e.response.payloadData) })
   cdp.on('Network.webSocketClosed', (e) => { socket(e.requestId).closed = true })
+  return { all: () => [...sockets.values()] }
+}
+
+/**
+ * The same record, taken at the page's WebSocket API: a subclass of WebSocket, installed before
+ * the page's scripts, reports each connection to the test through a binding. The handshake's
+ * `Sec-WebSocket-Protocol` header is the constructor's protocol list, as the browser sends it;
+ * the status is 101 once open and stays unknown for a refused handshake; binary frames sent are
+ * base64, as the DevTools protocol gives them.
+ */
+async function recordWebSocketsInPage (page) {
+  const sockets = new Map()
+  await page.exposeBinding('recordWebSocket', (_source, { id, kind, value }) => {
+    if (kind === 'created') {
+      const requestHeaders = value.protocols.length ? { 'Sec-WebSocket-Protocol': value.protocols.join(', ') } : {}
+      sockets.set(id, { url: value.url, requestHeaders, status: undefined, sent: [], received: [], closed: false })
+      return
+    }
+    const socket = sockets.get(id)
+    if (!socket) return
+    if (kind === 'open') socket.status = 101
+    else if (kind === 'sent') socket.sent.push(value)
+    else if (kind === 'received') socket.received.push(value)
+    else if (kind === 'closed') socket.closed = true
+  })
+  await page.addInitScript(() => {
+    const report = window.recordWebSocket
+    // Ids unique across the page's documents: each navigation runs this script anew.
+    const documentId = Math.random().toString(36).slice(2)
+    const ids = new WeakMap()
+    let count = 0
+    const base64 = (data) => {
+      const bytes = new Uint8Array(ArrayBuffer.isView(data) ? data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength) : data)
+      return btoa(String.fromCharCode(...bytes))
+    }
+    window.WebSocket = class extends window.WebSocket {
+      constructor (url, protocols) {
+        super(url, protocols)
+        const id = `${documentId}-${++count}`
+        ids.set(this, id)
+        const offered = protocols === undefined ? [] : [].concat(protocols)
+        report({ id, kind: 'created', value: { url: this.url, protocols: offered } })
+        this.addEventListener('open', () => report({ id, kind: 'open' }))
+        this.addEventListener('message', (e) => { if (typeof e.data === 'string') report({ id, kind: 'received', value: e.data }) })
+        this.addEventListener('close', () => report({ id, kind: 'closed' }))
+      }
+
+      send (data) {
+        if (this.readyState === 1) {
+          const frame = typeof data === 'string' ? data : data instanceof Blob ? undefined : base64(data)
+          if (frame !== undefined) report({ id: ids.get(this), kind: 'sent', value: frame })
+        }
+        return super.send(data)
+      }
+    }
+  })
   return { all: () => [...sockets.values()] }
 }
 
