@@ -17,7 +17,7 @@ for (const adapter of scenarioAdapters()) {
     test('a timeSkew assigned after init() changes isTokenExpired() and updateToken() at once', async () => {
       const page = await newPage(world)
       assert.deepEqual(await loginRequired(world, page, adapter), { ok: true, value: true })
-      const refreshes = countRefreshes(page)
+      const refreshes = await countRefreshes(page)
       const seconds = await lifespan(page)
       assert.equal(typeof await page.evaluate(() => window.kc.timeSkew), 'number')
       assert.equal(await isTokenExpired(page), false)
