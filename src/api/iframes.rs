@@ -156,12 +156,15 @@ impl Engine {
         let frame = match loaded {
             Some(frame) => frame,
             None => {
+                // Held in the state while it loads, so that stopping the check removes it even
+                // before the first answer.
                 let iframe = HiddenIframe::open(&url, "keycloak-session-iframe")?;
-                if iframe.loaded(timeout).finish().await.is_none() {
-                    return Err(protocol::no_answer(protocol::SESSION_IFRAME_LOAD));
-                }
+                let load = iframe.loaded(timeout);
                 let frame = Rc::new((iframe, origin_of(&url)));
                 self.iframes.borrow_mut().session = Some(frame.clone());
+                if load.finish().await.is_none() {
+                    return Err(protocol::no_answer(protocol::SESSION_IFRAME_LOAD));
+                }
                 frame
             }
         };
@@ -211,7 +214,10 @@ impl Engine {
         let mut iframes = self.iframes.borrow_mut();
         iframes.next_check = None;
         iframes.on_visible = None;
-        iframes.session = None;
+        // A check in flight still holds the iframe: remove it from the page now.
+        if let Some(frame) = iframes.session.take() {
+            frame.0.remove();
+        }
     }
 
     /// Silent check-sso, once the session iframe (if any) has not found the session

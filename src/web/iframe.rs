@@ -86,9 +86,16 @@ impl HiddenIframe {
     }
 }
 
+impl HiddenIframe {
+    /// Takes the iframe out of the page now, while other handles may still hold it.
+    pub fn remove(&self) {
+        self.element.remove();
+    }
+}
+
 impl Drop for HiddenIframe {
     fn drop(&mut self) {
-        self.element.remove();
+        self.remove();
     }
 }
 
