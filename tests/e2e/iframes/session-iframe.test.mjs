@@ -213,6 +213,17 @@ for (const adapter of scenarioAdapters()) {
         await first.context().close()
       })
 
+      test('clearToken removes a session iframe that is still loading', async () => {
+        const first = await ssoSession(world, adapter)
+        const page = await joinedTab(world, first, adapter, { checkLoginIframeInterval: 1 })
+        assert.deepEqual(await iframes(page), [], 'the first periodic check sets the iframe up')
+        await addFault(world, { target: 'login-status-iframe', hang: true, forever: true })
+        await page.waitForSelector('iframe[title=keycloak-session-iframe]', { state: 'attached' })
+        await page.evaluate(() => window.kc.clearToken())
+        assert.deepEqual(await iframes(page), [])
+        await first.context().close()
+      })
+
       test("an 'error' answer in the periodic check clears the tokens without an unhandled rejection", async () => {
         const page = await newPage(world)
         const sessionPages = requests(page, 'login-status-iframe.html/init')
