@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use std::time::Duration;
 
-use crate::log::Level;
+use crate::log::{parse_level, Level};
 use crate::server::ServerConfig;
 
 pub const USAGE: &str = "\
@@ -94,7 +94,7 @@ pub fn parse_args(
     };
     let mut level = match rust_log {
         Some(value) if !value.trim().is_empty() => {
-            Level::parse(value).ok_or_else(|| format!("RUST_LOG: '{value}' is not a log level"))?
+            parse_level(value).ok_or_else(|| format!("RUST_LOG: '{value}' is not a log level"))?
         }
         _ => Level::Info,
     };
@@ -132,7 +132,7 @@ pub fn parse_args(
             "--admin-password" => config.admin_password = value()?,
             "--log-level" => {
                 let raw = value()?;
-                level = Level::parse(&raw).ok_or_else(|| {
+                level = parse_level(&raw).ok_or_else(|| {
                     format!("--log-level: '{raw}' is not one of error, warn, info, debug")
                 })?;
             }

@@ -2,35 +2,21 @@
 
 use std::sync::atomic::{AtomicU8, Ordering};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Level {
-    Error = 0,
-    Warn = 1,
-    Info = 2,
-    Debug = 3,
-}
+pub use events_hub::log::Level;
 
-impl Level {
-    pub fn parse(text: &str) -> Option<Level> {
-        // RUST_LOG may carry targets (`devserver=debug,tower=info`): take the first bare level
-        // or the one set for devserver.
-        let mut chosen = None;
-        for part in text.split(',').map(str::trim) {
-            let level = match part.split_once('=') {
-                Some(("devserver", level)) => level,
-                Some(_) => continue,
-                None => part,
-            };
-            chosen = match level.to_ascii_lowercase().as_str() {
-                "error" => Some(Level::Error),
-                "warn" | "warning" => Some(Level::Warn),
-                "info" => Some(Level::Info),
-                "debug" | "trace" => Some(Level::Debug),
-                _ => return None,
-            };
-        }
-        chosen
+/// The level that `--log-level` or `RUST_LOG` names. RUST_LOG may carry targets
+/// (`devserver=debug,tower=info`): take the first bare level or the one set for devserver.
+pub fn parse_level(text: &str) -> Option<Level> {
+    let mut chosen = None;
+    for part in text.split(',').map(str::trim) {
+        let level = match part.split_once('=') {
+            Some(("devserver", level)) => level,
+            Some(_) => continue,
+            None => part,
+        };
+        chosen = Some(Level::parse(level)?);
     }
+    chosen
 }
 
 static LEVEL: AtomicU8 = AtomicU8::new(Level::Info as u8);
@@ -61,12 +47,12 @@ mod tests {
 
     #[test]
     fn parses_plain_and_targeted_levels() {
-        assert_eq!(Level::parse("debug"), Some(Level::Debug));
+        assert_eq!(parse_level("debug"), Some(Level::Debug));
         assert_eq!(
-            Level::parse("tower=info,devserver=debug"),
+            parse_level("tower=info,devserver=debug"),
             Some(Level::Debug)
         );
-        assert_eq!(Level::parse("WARN"), Some(Level::Warn));
-        assert_eq!(Level::parse("loud"), None);
+        assert_eq!(parse_level("WARN"), Some(Level::Warn));
+        assert_eq!(parse_level("loud"), None);
     }
 }

@@ -11,7 +11,7 @@ pub use events_hub::{protocol, ConnectionInfo, HubConfig, HubEvent, Identity, So
 use events_hub::{Host, Hub, KeySource, Record};
 
 use crate::events::Event;
-use crate::log::{self, Level};
+use crate::log;
 use crate::state::{AppState, Shared};
 
 /// What the hub needs from devserver.
@@ -123,14 +123,8 @@ impl Host for DevHost {
     }
 
     fn log(&self, record: &Record<'_>) {
-        let level = match record.level {
-            events_hub::Level::Error => Level::Error,
-            events_hub::Level::Warn => Level::Warn,
-            events_hub::Level::Info => Level::Info,
-            events_hub::Level::Debug => Level::Debug,
-        };
-        if log::enabled(level) {
-            log::log(level, &format!("hub: {}", record.text()));
+        if log::enabled(record.level) {
+            log::log(record.level, &format!("hub: {}", record.text()));
         }
     }
 }
