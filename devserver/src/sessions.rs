@@ -117,6 +117,8 @@ pub struct PendingLogout {
     /// The session an `id_token_hint` named when it was not the browser's own: the one that the
     /// confirmed logout ends.
     pub hinted_session: Option<String>,
+    /// The `AUTH_SESSION_ID` of the browser that was asked: only that browser can confirm.
+    pub browser: String,
 }
 
 /// How long a logout confirmation can be answered: Keycloak's default lifespan of user actions
@@ -153,8 +155,13 @@ impl PendingLogouts {
         self.by_code.insert(code, (self.inserted, logout));
     }
 
-    /// The logout of this code, once, if it has not expired.
-    pub fn take(&mut self, code: &str, now: u64) -> Option<PendingLogout> {
+    /// The logout of this code, once, if it has not expired and `browser` is the one that was
+    /// asked. A post from another browser leaves the confirmation to its own browser.
+    pub fn take(&mut self, code: &str, browser: Option<&str>, now: u64) -> Option<PendingLogout> {
+        let (_, logout) = self.by_code.get(code)?;
+        if browser != Some(logout.browser.as_str()) {
+            return None;
+        }
         self.by_code
             .remove(code)
             .map(|(_, logout)| logout)
@@ -226,6 +233,7 @@ mod tests {
             redirect_uri: None,
             state: None,
             hinted_session: None,
+            browser: "b".into(),
         }
     }
 
@@ -234,12 +242,27 @@ mod tests {
         let mut pending = PendingLogouts::default();
         pending.insert("a".into(), logout(100), 100);
         pending.insert("b".into(), logout(100), 100);
-        assert!(pending.take("a", 399).is_some());
-        assert!(pending.take("a", 399).is_none(), "a code works once");
-        assert!(pending.take("b", 400).is_none());
+        assert!(pending.take("a", Some("b"), 399).is_some());
+        assert!(
+            pending.take("a", Some("b"), 399).is_none(),
+            "a code works once"
+        );
+        assert!(pending.take("b", Some("b"), 400).is_none());
         pending.insert("c".into(), logout(500), 500);
         pending.insert("d".into(), logout(900), 900);
         assert_eq!(pending.len(), 1, "expired ones are dropped on insert");
+    }
+
+    #[test]
+    fn only_the_browser_that_was_asked_confirms() {
+        let mut pending = PendingLogouts::default();
+        pending.insert("a".into(), logout(100), 100);
+        assert!(pending.take("a", None, 100).is_none());
+        assert!(pending.take("a", Some("other"), 100).is_none());
+        assert!(
+            pending.take("a", Some("b"), 100).is_some(),
+            "a refused post leaves the confirmation to its browser"
+        );
     }
 
     #[test]
@@ -250,11 +273,14 @@ mod tests {
         }
         assert_eq!(pending.len(), MAX_PENDING_LOGOUTS);
         for n in 0..5 {
-            assert!(pending.take(&format!("code-{n}"), 7).is_none(), "{n}");
+            assert!(
+                pending.take(&format!("code-{n}"), Some("b"), 7).is_none(),
+                "{n}"
+            );
         }
-        assert!(pending.take("code-5", 7).is_some());
+        assert!(pending.take("code-5", Some("b"), 7).is_some());
         assert!(pending
-            .take(&format!("code-{}", MAX_PENDING_LOGOUTS + 4), 7)
+            .take(&format!("code-{}", MAX_PENDING_LOGOUTS + 4), Some("b"), 7)
             .is_some());
     }
 

@@ -1,6 +1,6 @@
 //! Hostile input at the browser endpoints: forged login and registration posts, reserved
 //! usernames, framing, redirect URIs that escape their pattern, foreign logout hints and the
-//! lifetime of logout confirmations.
+//! lifetime of logout confirmations and the browser they are bound to.
 
 // Test code: a failed unwrap or index is a failed test.
 #![allow(
@@ -422,6 +422,32 @@ async fn an_id_token_hint_of_another_session_asks_before_logging_out() {
     assert_eq!(out.status(), 200);
     assert!(!out.text().await.unwrap().contains("id=\"kc-logout\""));
     assert!(!own.cookies.contains_key("KEYCLOAK_IDENTITY"));
+}
+
+#[tokio::test]
+async fn a_logout_confirmation_posted_from_another_browser_logs_nobody_out() {
+    let env = start_hostile().await;
+    let mut attacker = Browser::new();
+    let asked = attacker.get(&env.oidc(REALM, "logout")).await;
+    let html = asked.text().await.unwrap();
+    assert!(
+        attacker.cookies.contains_key("AUTH_SESSION_ID"),
+        "the confirmation is bound to the browser that was asked"
+    );
+
+    // A signed-in browser made to post the attacker's confirmation.
+    let mut victim = Browser::new();
+    sign_in(&env, &mut victim, "victor").await;
+    let forged = confirm_logout(&env, &mut victim, &html).await;
+    assert_eq!(forged.status(), 400);
+    assert!(forged.text().await.unwrap().contains("Logout failed"));
+    assert!(victim.cookies.contains_key("KEYCLOAK_IDENTITY"));
+    assert_eq!(sessions_of(&env, "victor").await.len(), 1);
+
+    // In the browser that was asked, the same confirmation still works.
+    let own = confirm_logout(&env, &mut attacker, &html).await;
+    assert_eq!(own.status(), 200);
+    assert!(!own.text().await.unwrap().contains("Logout failed"));
 }
 
 #[tokio::test]

@@ -8,7 +8,7 @@ use axum::response::Response;
 use serde_json::Value;
 
 use super::authorize::{error_page, realm_title};
-use super::{expired_sso_cookies, sso_session, Sso};
+use super::{auth_session_cookie, expired_sso_cookies, sso_session, Sso, AUTH_SESSION_COOKIE};
 use crate::events::EventBuilder;
 use crate::http::{add_header, html, param, realm_not_found, redirect, RequestInfo};
 use crate::model::Realm;
@@ -195,6 +195,16 @@ async fn logout(
     if hint.is_none() || foreign_hint || always_confirm {
         // No proof the user wants this: Keycloak asks (and some providers always do).
         let code = random_token(16);
+        // Bound to this browser, as a login form is: a page elsewhere that posts the code of
+        // a confirmation it asked for itself logs nobody out.
+        let (browser, cookie) = match info.cookie(AUTH_SESSION_COOKIE) {
+            Some(id) => (id, None),
+            None => {
+                let id = random_token(32);
+                let cookie = auth_session_cookie(realm, info, &id);
+                (id, Some(cookie))
+            }
+        };
         realm.pending_logouts.insert(
             code.clone(),
             PendingLogout {
@@ -202,6 +212,7 @@ async fn logout(
                 redirect_uri,
                 state: state_param,
                 hinted_session: hint_session,
+                browser,
             },
             now,
         );
@@ -209,10 +220,14 @@ async fn logout(
             "/realms/{}/protocol/openid-connect/logout/logout-confirm",
             realm.name
         );
-        return html(
+        let mut response = html(
             StatusCode::OK,
             pages::logout_confirm(&realm_title(realm), &action, &code),
         );
+        if let Some(cookie) = cookie {
+            add_header(&mut response, SET_COOKIE, &cookie);
+        }
+        return response;
     }
     let client_name = client.as_ref().map(|c| c.client_id.clone());
     for sid in [hint_session, cookie_session].into_iter().flatten() {
@@ -241,7 +256,8 @@ pub async fn logout_confirm(
         return realm_not_found();
     };
     let code = param(&form, "session_code").unwrap_or_default();
-    let Some(pending) = realm.pending_logouts.take(&code, now) else {
+    let browser = info.cookie(AUTH_SESSION_COOKIE);
+    let Some(pending) = realm.pending_logouts.take(&code, browser.as_deref(), now) else {
         return error_page(realm, StatusCode::BAD_REQUEST, "Logout failed");
     };
     let keys = state.keys();
