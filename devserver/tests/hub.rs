@@ -280,6 +280,8 @@ async fn each_strategy_is_welcomed() {
         .collect();
     strategies.sort_unstable();
     assert_eq!(strategies, ["first-message", "query", "subprotocol"]);
+    assert_eq!(status["stats"]["sockets"], 3, "{status}");
+    assert_eq!(status["stats"]["droppedEvents"], 0, "{status}");
 }
 
 #[tokio::test]

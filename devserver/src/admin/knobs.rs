@@ -10,7 +10,7 @@
 //! - `GET|PUT /admin/devserver/clock` `{"offsetSeconds": N}`: shift the server's clock.
 //! - `GET|PUT /admin/devserver/logout-confirmation` `{"always": true}`: ask the user to confirm
 //!   every logout, also one with a valid `id_token_hint`.
-//! - `GET /admin/devserver/hub`: the hub's connections and key sources;
+//! - `GET /admin/devserver/hub`: the hub's connections, key sources and counters;
 //!   `POST /admin/devserver/hub/restart` `{"downMs": N}` or `{"forever": true}`: close every
 //!   `/events` connection with 1012 and refuse new ones for a while; `POST .../hub/start` ends it.
 
@@ -218,6 +218,7 @@ fn hub_status_body(state: &Shared) -> serde_json::Value {
         "connections": state.hub.connections(),
         "ingestConnections": state.hub.ingest_connections(),
         "keySources": state.hub.key_sources(),
+        "stats": state.hub.stats(),
     })
 }
 
