@@ -261,13 +261,9 @@ fn message_option(
 
 impl Machine {
     /// A socket to `url` with the `options` object (as JSON; functions left out, and the
-    /// names of the options that hold a function in `functions`). The effects are those of
-    /// creation; connecting starts with [`Event::Start`].
-    pub fn new(
-        url: &str,
-        options: &Value,
-        functions: &[&str],
-    ) -> Result<(Machine, Vec<Effect>), Error> {
+    /// names of the options that hold a function in `functions`). Connecting starts with
+    /// [`Event::Start`], whose effects begin with those of the creation (a warning).
+    pub fn new(url: &str, options: &Value, functions: &[&str]) -> Result<Machine, Error> {
         let parsed = SocketOptions::from_value(options)?;
         let auth = message_option(options, "authMessage", functions)?
             .unwrap_or_else(|| Message::Template(AUTH_TEMPLATE.to_owned()));
@@ -284,7 +280,7 @@ impl Machine {
             out.push(Effect::Warn(plaintext_token_warning(host)));
         }
         let backoff = Backoff::new(parsed.min_delay, parsed.max_delay, parsed.stable_after);
-        let machine = Machine {
+        Ok(Machine {
             url: url.to_owned(),
             options: parsed,
             auth,
@@ -301,9 +297,8 @@ impl Machine {
             pending_token: None,
             exp: None,
             skew: None,
-            out: Vec::new(),
-        };
-        Ok((machine, out))
+            out,
+        })
     }
 
     pub fn phase(&self) -> Phase {
@@ -686,19 +681,17 @@ mod tests {
     }
 
     impl Rig {
-        fn new(options: &str) -> (Rig, Vec<Effect>) {
+        fn new(options: &str) -> Rig {
             Rig::with("ws://localhost/events", options, &[])
         }
 
-        fn with(url: &str, options: &str, functions: &[&str]) -> (Rig, Vec<Effect>) {
-            let (socket, created) =
-                Machine::new(url, &json::parse(options).unwrap(), functions).unwrap();
-            let rig = Rig {
+        fn with(url: &str, options: &str, functions: &[&str]) -> Rig {
+            let socket = Machine::new(url, &json::parse(options).unwrap(), functions).unwrap();
+            Rig {
                 socket,
                 now: START,
                 random: 0.0,
-            };
-            (rig, created)
+            }
         }
 
         fn step(&mut self, event: Event) -> Vec<Effect> {
@@ -828,8 +821,7 @@ mod tests {
 
     #[test]
     fn connects_with_a_fresh_token_and_opens() {
-        let (mut rig, created) = Rig::new("{}");
-        assert!(created.is_empty(), "nothing happens before the start");
+        let mut rig = Rig::new("{}");
         let started = rig.step(Event::Start);
         assert_eq!(
             started,
@@ -891,14 +883,14 @@ mod tests {
     #[test]
     fn each_strategy_carries_the_token_its_way() {
         // Message: nothing in the handshake, the token first thing once open.
-        let (mut rig, _) = Rig::new(r#"{"strategy":"message"}"#);
+        let mut rig = Rig::new(r#"{"strategy":"message"}"#);
         let (_, opened) = rig.open();
         assert_eq!(
             sent(&opened),
             [Frame::Text(r#"{"type":"auth","token":"a.b.c"}"#.into())]
         );
         // Query: in the URL only.
-        let (mut rig, _) = Rig::with(
+        let mut rig = Rig::with(
             "wss://hub.example/e?x=1",
             r#"{"strategy":"query","protocols":["p"]}"#,
             &[],
@@ -909,7 +901,7 @@ mod tests {
         assert_eq!(protocols, ["p"]);
         assert!(sent(&rig.opened(conn)).is_empty());
         // A function of the application's builds the message; a template fills it.
-        let (mut rig, _) = Rig::with(
+        let mut rig = Rig::with(
             "ws://localhost/e",
             r#"{"strategy":"message","reauthMessage":"re {token}"}"#,
             &["authMessage"],
@@ -930,7 +922,7 @@ mod tests {
 
     #[test]
     fn the_reauthentication_message_defaults_to_the_authentication_message() {
-        let (mut rig, _) = Rig::with("ws://localhost/e", "{}", &["authMessage"]);
+        let mut rig = Rig::with("ws://localhost/e", "{}", &["authMessage"]);
         let (_, opened) = rig.open();
         let reauth = armed(&opened)[1].0;
         let asked = rig.after(270_000.0, Event::Timer { timer: reauth });
@@ -941,7 +933,7 @@ mod tests {
                 token: "a.b.c".into()
             }]
         );
-        let (mut rig, _) = Rig::new(r#"{"authMessage":"auth {token}"}"#);
+        let mut rig = Rig::new(r#"{"authMessage":"auth {token}"}"#);
         let (_, opened) = rig.open();
         let reauth = armed(&opened)[1].0;
         let asked = rig.after(270_000.0, Event::Timer { timer: reauth });
@@ -953,7 +945,7 @@ mod tests {
 
     #[test]
     fn reauthentication_follows_the_advertised_ttl_then_the_token() {
-        let (mut rig, _) = Rig::new("{}");
+        let mut rig = Rig::new("{}");
         let (conn, opened) = rig.open();
         let from_token = armed(&opened)[1].0;
         let welcome = rig.step(Event::Message {
@@ -1009,7 +1001,7 @@ mod tests {
 
     #[test]
     fn reauthentication_can_be_turned_off() {
-        let (mut rig, _) = Rig::new(r#"{"reauthenticate":false,"heartbeat":0}"#);
+        let mut rig = Rig::new(r#"{"reauthenticate":false,"heartbeat":0}"#);
         let (conn, opened) = rig.open();
         assert!(armed(&opened).is_empty());
         let welcome = rig.step(Event::Message {
@@ -1021,7 +1013,7 @@ mod tests {
 
     #[test]
     fn the_token_expiry_counts_the_time_skew() {
-        let (mut rig, _) = Rig::new(r#"{"heartbeat":0}"#);
+        let mut rig = Rig::new(r#"{"heartbeat":0}"#);
         let started = rig.step(Event::Start);
         let exp = (rig.now / 1000.0).ceil() + 100.0;
         // The server's clock is 50 s ahead: the token lives 50 s less here.
@@ -1035,7 +1027,7 @@ mod tests {
         let (_, ms) = armed(&rig.opened(conn))[0];
         assert!((ms - 25_000.0).abs() < 1000.0, "{ms}");
         // Expired once the skew counts, though not by the local clock: not used.
-        let (mut rig, _) = Rig::new("{}");
+        let mut rig = Rig::new("{}");
         let started = rig.step(Event::Start);
         let exp = (rig.now / 1000.0).ceil() + 10.0;
         let got = rig.step(Event::Token {
@@ -1046,7 +1038,7 @@ mod tests {
         });
         assert_eq!(reconnecting(&got).1, "token refresh failed");
         // An unknown skew counts as expired, as isTokenExpired has it.
-        let (mut rig, _) = Rig::new("{}");
+        let mut rig = Rig::new("{}");
         let started = rig.step(Event::Start);
         let got = rig.step(Event::Token {
             request: request(&started),
@@ -1059,7 +1051,7 @@ mod tests {
 
     #[test]
     fn reconnects_with_backoff_until_a_connection_is_stable() {
-        let (mut rig, _) = Rig::new(r#"{"minDelay":100,"maxDelay":1000,"stableAfter":5000}"#);
+        let mut rig = Rig::new(r#"{"minDelay":100,"maxDelay":1000,"stableAfter":5000}"#);
         rig.random = 0.999_999;
         let (conn, _) = rig.open();
         let dropped = rig.drop_with(conn, 1012);
@@ -1106,7 +1098,7 @@ mod tests {
     #[test]
     fn unauthorized_and_forbidden_end_the_socket_other_codes_retry() {
         for code in [4401, 4403] {
-            let (mut rig, _) = Rig::new("{}");
+            let mut rig = Rig::new("{}");
             let (conn, _) = rig.open();
             let ended = rig.drop_with(conn, code);
             assert_eq!(closed(&ended), Some((code, "gone".into())));
@@ -1115,7 +1107,7 @@ mod tests {
             assert_eq!(rig.socket.phase(), Phase::Closed);
         }
         for code in [1000, 1001, 1006, 1011, 1012, 4000, 4408, 4440] {
-            let (mut rig, _) = Rig::new("{}");
+            let mut rig = Rig::new("{}");
             let (conn, _) = rig.open();
             let dropped = rig.drop_with(conn, code);
             assert_eq!(reconnecting(&dropped).0, Some(code));
@@ -1125,7 +1117,7 @@ mod tests {
 
     #[test]
     fn without_a_token_no_connection_is_attempted() {
-        let (mut rig, _) = Rig::new("{}");
+        let mut rig = Rig::new("{}");
         let started = rig.step(Event::Start);
         let ended = rig.step(Event::Token {
             request: request(&started),
@@ -1157,7 +1149,7 @@ mod tests {
 
     #[test]
     fn an_expired_token_waits_and_tries_again() {
-        let (mut rig, _) = Rig::new("{}");
+        let mut rig = Rig::new("{}");
         let started = rig.step(Event::Start);
         let waiting = rig.step(Event::Token {
             request: request(&started),
@@ -1184,7 +1176,7 @@ mod tests {
 
     #[test]
     fn the_heartbeat_pings_a_silent_connection_and_drops_a_dead_one() {
-        let (mut rig, _) = Rig::new(r#"{"heartbeat":1000,"reauthenticate":false}"#);
+        let mut rig = Rig::new(r#"{"heartbeat":1000,"reauthenticate":false}"#);
         let (conn, opened) = rig.open();
         let [(beat, ms)] = armed(&opened)[..] else {
             panic!("one timer: {opened:?}")
@@ -1216,24 +1208,24 @@ mod tests {
 
     #[test]
     fn the_heartbeat_can_be_silenced_or_turned_off() {
-        let (mut rig, _) = Rig::new(r#"{"heartbeat":1000,"ping":null,"reauthenticate":false}"#);
+        let mut rig = Rig::new(r#"{"heartbeat":1000,"ping":null,"reauthenticate":false}"#);
         let (_, opened) = rig.open();
         let beat = armed(&opened)[0].0;
         let quiet = rig.after(1000.0, Event::Timer { timer: beat });
         assert!(sent(&quiet).is_empty());
         assert_eq!(armed(&quiet).len(), 1);
-        let (mut rig, _) = Rig::new(r#"{"heartbeat":1000,"ping":{"op":1},"reauthenticate":false}"#);
+        let mut rig = Rig::new(r#"{"heartbeat":1000,"ping":{"op":1},"reauthenticate":false}"#);
         let (_, opened) = rig.open();
         let beat = armed(&opened)[0].0;
         let pinged = rig.after(1000.0, Event::Timer { timer: beat });
         assert_eq!(sent(&pinged), [Frame::Text(r#"{"op":1}"#.into())]);
-        let (mut rig, _) = Rig::new(r#"{"heartbeat":0,"reauthenticate":false}"#);
+        let mut rig = Rig::new(r#"{"heartbeat":0,"reauthenticate":false}"#);
         assert!(armed(&rig.open().1).is_empty());
     }
 
     #[test]
     fn online_and_visible_again_reconnect_at_once() {
-        let (mut rig, _) = Rig::new(r#"{"minDelay":60000,"maxDelay":60000}"#);
+        let mut rig = Rig::new(r#"{"minDelay":60000,"maxDelay":60000}"#);
         let (conn, _) = rig.open();
         let dropped = rig.drop_with(conn, 1006);
         let retry = armed(&dropped)[0].0;
@@ -1255,7 +1247,7 @@ mod tests {
 
     #[test]
     fn visible_again_checks_the_heartbeat_of_an_open_connection() {
-        let (mut rig, _) = Rig::new(r#"{"heartbeat":1000,"reauthenticate":false}"#);
+        let mut rig = Rig::new(r#"{"heartbeat":1000,"reauthenticate":false}"#);
         let (conn, opened) = rig.open();
         let beat = armed(&opened)[0].0;
         // The page slept; its timers did not fire.
@@ -1269,7 +1261,7 @@ mod tests {
 
     #[test]
     fn the_application_closes_and_sends() {
-        let (mut rig, _) = Rig::new("{}");
+        let mut rig = Rig::new("{}");
         let started = rig.step(Event::Start);
         let early = rig.step(Event::Send);
         assert_eq!(
@@ -1304,7 +1296,7 @@ mod tests {
             .is_empty());
         assert!(rig.step(Event::End).is_empty());
         // A code a browser may not send still reaches the app; the server gets 1000.
-        let (mut rig, _) = Rig::new("{}");
+        let mut rig = Rig::new("{}");
         let (conn, _) = rig.open();
         let done = rig.step(Event::Close {
             code: Some(1001),
@@ -1312,7 +1304,7 @@ mod tests {
         });
         assert!(done.contains(&Effect::Disconnect { conn, code: 1000 }));
         assert_eq!(closed(&done), Some((1001, String::new())));
-        let (mut rig, _) = Rig::new("{}");
+        let mut rig = Rig::new("{}");
         rig.open();
         let done = rig.step(Event::Close {
             code: None,
@@ -1323,18 +1315,18 @@ mod tests {
 
     #[test]
     fn logout_ends_the_socket_in_every_phase() {
-        let (mut rig, _) = Rig::new("{}");
+        let mut rig = Rig::new("{}");
         let (conn, _) = rig.open();
         let ended = rig.step(Event::End);
         assert!(ended.contains(&Effect::Disconnect { conn, code: 4001 }));
         assert_eq!(closed(&ended), Some((4001, "logged out".into())));
-        let (mut rig, _) = Rig::new("{}");
+        let mut rig = Rig::new("{}");
         let started = rig.step(Event::Start);
         let ended = rig.step(Event::End);
         assert_eq!(closed(&ended), Some((4001, "logged out".into())));
         // The token it was waiting for arrives after all: no connection.
         assert!(rig.token(request(&started), 300.0).is_empty());
-        let (mut rig, _) = Rig::new("{}");
+        let mut rig = Rig::new("{}");
         let (conn, _) = rig.open();
         let retry = armed(&rig.drop_with(conn, 1006))[0].0;
         let ended = rig.step(Event::End);
@@ -1345,7 +1337,7 @@ mod tests {
 
     #[test]
     fn a_websocket_the_browser_refuses_ends_the_socket() {
-        let (mut rig, _) = Rig::new("{}");
+        let mut rig = Rig::new("{}");
         let started = rig.step(Event::Start);
         let conn = connect(&rig.token(request(&started), 300.0)).0;
         let failed = rig.step(Event::OpenFailed { conn });
@@ -1361,7 +1353,7 @@ mod tests {
 
     #[test]
     fn late_events_of_an_old_connection_are_ignored() {
-        let (mut rig, _) = Rig::new(r#"{"heartbeat":0}"#);
+        let mut rig = Rig::new(r#"{"heartbeat":0}"#);
         let (old, opened) = rig.open();
         let reauth = armed(&opened)[0].0;
         // The re-authentication asks for a token; the connection drops before it comes.
@@ -1405,7 +1397,7 @@ mod tests {
 
     #[test]
     fn nothing_comes_through_after_the_close() {
-        let (mut rig, _) = Rig::new("{}");
+        let mut rig = Rig::new("{}");
         let (conn, opened) = rig.open();
         let timers = armed(&opened);
         rig.step(Event::Close {
@@ -1434,10 +1426,18 @@ mod tests {
 
     #[test]
     fn creation_checks_the_options_and_warns_about_plain_ws() {
-        let (_, created) = Rig::with("ws://hub.example/events", "{}", &[]);
-        assert!(matches!(&created[..], [Effect::Warn(m)] if m.contains("hub.example")));
-        let (_, created) = Rig::with("wss://hub.example/events", "{}", &[]);
-        assert!(created.is_empty());
+        let mut rig = Rig::with("ws://hub.example/events", "{}", &[]);
+        let started = rig.step(Event::Start);
+        assert!(matches!(&started[0], Effect::Warn(m) if m.contains("hub.example")));
+        assert_eq!(started.len(), 3);
+        // Once: a reconnect does not warn again.
+        let conn = connect(&rig.token(request(&started), 300.0)).0;
+        rig.opened(conn);
+        let timer = armed(&rig.drop_with(conn, 1006))[0].0;
+        let again = rig.after(1000.0, Event::Timer { timer });
+        assert!(!again.iter().any(|e| matches!(e, Effect::Warn(_))));
+        let mut rig = Rig::with("wss://hub.example/events", "{}", &[]);
+        assert_eq!(rig.step(Event::Start).len(), 2);
         for (options, name) in [
             (r#"{"authMessage":5}"#, "authMessage"),
             (r#"{"reauthMessage":{}}"#, "reauthMessage"),
@@ -1453,7 +1453,7 @@ mod tests {
 
     #[test]
     fn timers_stay_within_what_settimeout_takes() {
-        let (mut rig, _) = Rig::new(r#"{"heartbeat":0}"#);
+        let mut rig = Rig::new(r#"{"heartbeat":0}"#);
         let started = rig.step(Event::Start);
         let exp = (rig.now / 1000.0).ceil() + 100.0 * 86_400.0;
         let got = rig.step(Event::Token {

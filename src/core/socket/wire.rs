@@ -2,7 +2,7 @@
 //! JavaScript driver: one text each way per step keeps the glue small.
 //!
 //! An event is an object with a `type` (`start`, `token`, `open`, `openFailed`, `message`,
-//! `close`, `error`, `timer`, `online`, `visibility`, `send`, `appClose`, `end`) and its
+//! `close`, `error`, `timer`, `online`, `visibilitychange`, `send`, `appClose`, `end`) and its
 //! fields; the effects are an array of objects with a `do` and theirs. js/keycloak.js's
 //! `KeycloakSocket` is the other side.
 
@@ -53,7 +53,7 @@ pub fn event(event: &Value) -> Option<Event> {
             timer: uint(event, "timer")?,
         },
         "online" => Event::Online,
-        "visibility" => Event::Visibility {
+        "visibilitychange" => Event::Visibility {
             hidden: event.get_bool("hidden").unwrap_or(false),
         },
         "send" => Event::Send,
@@ -256,7 +256,7 @@ mod tests {
             })
         );
         assert_eq!(
-            read(r#"{"type":"visibility","hidden":true}"#),
+            read(r#"{"type":"visibilitychange","hidden":true}"#),
             Some(Event::Visibility { hidden: true })
         );
         for (text, event) in [
