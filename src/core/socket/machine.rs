@@ -1361,6 +1361,8 @@ mod tests {
         let retry = armed(&rig.drop_with(old, 1006))[0].0;
         assert!(rig.token(request(&asked), 300.0).is_empty());
         let started = rig.after(1000.0, Event::Timer { timer: retry });
+        // The old request's answer while the new one is pending is not the new one's.
+        assert!(rig.token(request(&asked), 300.0).is_empty());
         let conn = connect(&rig.token(request(&started), 300.0)).0;
         assert_ne!(conn, old);
         // Everything the old connection still reports goes nowhere.
