@@ -110,7 +110,10 @@ export interface KeycloakErrorData {
   error_description: string
 }
 
-/** Stable machine-readable codes carried by {@link KeycloakError}. */
+/**
+ * Stable machine-readable codes carried by {@link KeycloakError}: those of `ErrorCode` in
+ * src/core/error.rs, which a native test checks against this union.
+ */
 export type KeycloakErrorCode =
   | 'invalid_config' | 'invalid_option' | 'network_error' | 'server_error' | 'timeout'
   | 'invalid_state' | 'invalid_nonce' | 'invalid_issuer' | 'not_authenticated'

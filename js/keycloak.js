@@ -7,7 +7,7 @@
 // This class is a thin shell: the engine (KeycloakCore, in Rust) keeps the state and writes the
 // public properties onto this object whenever they change, so they can be read at any moment.
 // Callbacks (onReady, onTokenExpired, ...) are looked up on this object when they fire.
-import initWasm, { KeycloakCore } from './keycloak_wasm.js'
+import initWasm, { KeycloakCore, SocketMachine } from './keycloak_wasm.js'
 
 let wasmReady
 function loadWasm () {
@@ -54,41 +54,161 @@ const notInitialized = () => {
   throw new KeycloakError("The 'Keycloak' instance is not initialized: call init() first.", { code: 'not_initialized' })
 }
 
+/** The live sockets of each instance: the functions that feed their machines. */
+const liveSockets = new WeakMap()
+
+/** Closes every live socket of `keycloak` for good: the user logged out or the tokens were cleared. */
+function endSockets (keycloak) {
+  for (const feed of [...(liveSockets.get(keycloak) ?? [])]) feed({ type: 'end' })
+}
+
+/** What an authentication message function returns, as `send` takes it; undefined if it threw. */
+function buildMessage (build, token) {
+  try {
+    const value = build(token)
+    if (typeof value === 'string' || value instanceof ArrayBuffer || ArrayBuffer.isView(value)) return value
+    try { return JSON.stringify(value) } catch { return value }
+  } catch (thrown) {
+    reportError(thrown)
+  }
+}
+
 /**
- * What `keycloak.socket(url, options)` returns: a WebSocket that stays authenticated. The engine
- * decides everything; this class only turns what it emits into events and keeps the properties
- * it writes (`readyState`, `state`, `protocol`, `extensions`).
+ * What `keycloak.socket(url, options)` returns: a WebSocket that stays authenticated. Its life
+ * is a machine in the wasm module (src/core/socket/machine.rs) that decides everything; this
+ * class feeds it what happens (the instance's token, the connection's events, timers, the page
+ * going online or visible, the application's calls) and performs what it answers.
  */
 export class KeycloakSocket extends EventTarget {
-  #core
-  #id
+  #feed
+  #send
   readyState = 0
   state = 'connecting'
   protocol = ''
   extensions = ''
   binaryType = 'blob'
 
-  constructor (core, url, options) {
+  constructor (keycloak, url, options) {
     super()
     this.url = url
-    this.#core = core
+    options ??= {}
     for (const type of ['open', 'message', 'close', 'error', 'statechange']) {
       this['on' + type] = null
       // Registered first, so the on* handler runs before other listeners, as on a WebSocket.
       this.addEventListener(type, (event) => this['on' + type]?.call(this, event))
     }
-    this.#id = core.socket(String(url), options ?? {}, this, (type, init) => {
-      let data = init?.data
-      // The connection receives ArrayBuffers; binaryType decides what the app gets.
-      if (this.binaryType === 'blob' && data instanceof ArrayBuffer) data = new Blob([data])
-      this.dispatchEvent(type === 'message'
-        ? new MessageEvent(type, { data, origin: init.origin })
-        : type === 'close' ? new CloseEvent(type, init) : Object.assign(new Event(type), init))
-    })
+    const builders = { authMessage: options.authMessage, reauthMessage: options.reauthMessage }
+    const functions = Object.keys(builders).filter((name) => typeof builders[name] === 'function')
+    let json
+    try { json = JSON.stringify(options) ?? 'null' } catch {}
+    let machine
+    try {
+      machine = new SocketMachine(String(url), json, functions.join())
+    } catch (thrown) {
+      const { code, message } = JSON.parse(thrown)
+      throw new KeycloakError(message, { code })
+    }
+    const connections = new Map()
+    const timers = new Map()
+    // The message being reported, and the data of the send being asked for.
+    let received, sending
+    const page = (event) => feed({ type: event.type, hidden: globalThis.document?.hidden ?? false })
+    const feed = this.#feed = (event) => {
+      const effects = JSON.parse(machine.handle(JSON.stringify(event), Date.now(), Math.random()))
+      for (const effect of effects) perform(effect)
+    }
+    const perform = ({ do: what, conn, timer, ...effect }) => {
+      const ws = connections.get(conn)
+      switch (what) {
+        case 'token':
+          (async () => keycloak.updateToken(effect.minValidity))().catch(() => {}).then(() => feed({
+            type: 'token', request: effect.request, token: keycloak.token, exp: keycloak.tokenParsed?.exp, skew: keycloak.timeSkew
+          }))
+          break
+        case 'connect': {
+          let ws
+          // The browser's exception is not passed on: it may quote the URL, and so the token.
+          try { ws = new WebSocket(effect.url, effect.protocols) } catch { return feed({ type: 'openFailed', conn }) }
+          ws.binaryType = 'arraybuffer'
+          ws.onopen = () => feed({ type: 'open', conn, protocol: ws.protocol, extensions: ws.extensions })
+          ws.onmessage = (event) => {
+            received = event
+            feed({ type: 'message', conn, text: typeof event.data === 'string' ? event.data : undefined })
+          }
+          ws.onclose = ({ code, reason }) => { connections.delete(conn); feed({ type: 'close', conn, code, reason }) }
+          ws.onerror = () => feed({ type: 'error', conn })
+          connections.set(conn, ws)
+          break
+        }
+        case 'send': {
+          const data = 'text' in effect ? effect.text : effect.build ? buildMessage(builders[effect.build], effect.token) : sending
+          try { if (data !== undefined) ws?.send(data) } catch {}
+          break
+        }
+        case 'disconnect':
+          connections.delete(conn)
+          if (ws) {
+            ws.onopen = ws.onmessage = ws.onclose = ws.onerror = null
+            try { ws.close(effect.code, '') } catch {}
+          }
+          break
+        case 'arm':
+          timers.set(timer, setTimeout(() => { timers.delete(timer); feed({ type: 'timer', timer }) }, effect.ms))
+          break
+        case 'cancel':
+          clearTimeout(timers.get(timer))
+          timers.delete(timer)
+          break
+        case 'state':
+          this.readyState = effect.readyState
+          this.state = effect.detail.state
+          this.dispatchEvent(Object.assign(new Event('statechange'), effect.detail))
+          break
+        case 'negotiated':
+          this.protocol = effect.protocol
+          this.extensions = effect.extensions
+          break
+        case 'emit':
+          this.dispatchEvent(new Event(effect.type))
+          break
+        case 'message': {
+          let data = received.data
+          // The connection receives ArrayBuffers; binaryType decides what the app gets.
+          if (this.binaryType === 'blob' && data instanceof ArrayBuffer) data = new Blob([data])
+          this.dispatchEvent(new MessageEvent('message', { data, origin: received.origin }))
+          break
+        }
+        case 'close':
+          this.dispatchEvent(new CloseEvent('close', effect.init))
+          break
+        case 'unlisten':
+          globalThis.removeEventListener?.('online', page)
+          globalThis.removeEventListener?.('visibilitychange', page)
+          liveSockets.get(keycloak)?.delete(feed)
+          break
+        case 'throw':
+          throw new KeycloakError(effect.message, { code: effect.code })
+        case 'log':
+          if (keycloak.enableLogging) console.info('[KEYCLOAK] ' + effect.message)
+          break
+        case 'warn':
+          console.warn('[KEYCLOAK] ' + effect.message)
+      }
+    }
+    this.#send = (data) => {
+      sending = data
+      try { feed({ type: 'send' }) } finally { sending = undefined }
+    }
+    globalThis.addEventListener?.('online', page)
+    globalThis.addEventListener?.('visibilitychange', page)
+    if (!liveSockets.has(keycloak)) liveSockets.set(keycloak, new Set())
+    liveSockets.get(keycloak).add(feed)
+    // After the constructor returns, so that listeners added right away see every event.
+    queueMicrotask(() => feed({ type: 'start' }))
   }
 
-  send (data) { this.#core.socketSend(this.#id, data) }
-  close (code, reason) { this.#core.socketClose(this.#id, code, reason) }
+  send (data) { this.#send(data) }
+  close (code, reason) { this.#feed({ type: 'appClose', code, reason: reason === undefined ? reason : String(reason) }) }
 }
 for (const [i, name] of ['CONNECTING', 'OPEN', 'CLOSING', 'CLOSED'].entries()) {
   KeycloakSocket[name] = KeycloakSocket.prototype[name] = i
@@ -177,7 +297,7 @@ export class Keycloak {
       this.didInitialize = false
       throw new NetworkError('The keycloak-wasm WebAssembly module could not be loaded.', { code: 'network_error', cause })
     }
-    const core = this.#core = new KeycloakCore(this.#config, this, makeError, tabs)
+    const core = this.#core = new KeycloakCore(this.#config, this, makeError, tabs, () => endSockets(this))
     // A skew assigned before init() counts unless init() is given one.
     if (this.#skew != null) core.setTimeSkew(this.#skew)
     const endpoint = (name) => () => core.endpoint(name)
@@ -212,7 +332,10 @@ export class Keycloak {
   hasResourceRole = (role, resource) => this.#core?.hasResourceRole(role, resource) ?? false
   loadUserProfile = async () => this.#c().loadUserProfile()
   loadUserInfo = async () => this.#c().loadUserInfo()
-  socket = (url, options) => new KeycloakSocket(this.#c(), url, options)
+  socket = (url, options) => {
+    this.#c()
+    return new KeycloakSocket(this, url, options)
+  }
 }
 
 export default Keycloak

@@ -6,6 +6,8 @@
 //! - `web` (wasm32 only): thin browser I/O: storage, fetch, timers, iframes, navigation.
 //! - `api` (wasm32 only): the `#[wasm_bindgen]` facade that the JavaScript wrapper in `js/`
 //!   drives. It validates what JavaScript hands in, asks `core` to decide and `web` to act.
+//! - `bindings` (wasm32 only): exports around `core`'s synchronous machines (the socket's),
+//!   which convert events and effects and decide nothing; the JavaScript wrapper drives them.
 //!
 //! The crate is `no_std` (with `alloc`): see `tiny` in Cargo.toml. Modules take `String`, `Vec`,
 //! `Box` and `ToOwned` from [`prelude`].
@@ -25,6 +27,8 @@ pub mod core;
 
 #[cfg(target_arch = "wasm32")]
 pub mod api;
+#[cfg(target_arch = "wasm32")]
+pub mod bindings;
 #[cfg(target_arch = "wasm32")]
 pub mod web;
 

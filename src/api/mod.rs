@@ -12,7 +12,6 @@ mod http;
 mod iframes;
 mod init;
 mod redirects;
-mod socket;
 mod state;
 mod tabs;
 mod tokens;
@@ -46,20 +45,22 @@ pub(crate) fn promise(
 #[wasm_bindgen]
 impl KeycloakCore {
     /// `config` is what the constructor was given; `host` the `Keycloak` instance; `make_error`
-    /// its error factory; `tabs` its helper for the other tabs of the origin.
+    /// its error factory; `tabs` its helper for the other tabs of the origin; `end_sockets`
+    /// closes the instance's live-event sockets for good.
     #[wasm_bindgen(constructor)]
     pub fn new(
         config: JsValue,
         host: Object,
         make_error: ErrorFactory,
         tabs: JsValue,
+        end_sockets: js_sys::Function,
     ) -> Result<KeycloakCore, JsValue> {
         let host = Host::new(host, make_error);
         let source = convert::to_value(&config)
             .and_then(|v| ConfigSource::from_value(&v))
             .map_err(|e| host.error(&e))?;
         Ok(KeycloakCore {
-            engine: Engine::new(host, source, tabs),
+            engine: Engine::new(host, source, tabs, end_sockets),
         })
     }
 
@@ -187,31 +188,6 @@ impl KeycloakCore {
     pub fn load_user_profile(&self) -> Promise {
         let engine = self.engine.clone();
         promise(async move { engine.load_user_document(UserDocument::Profile).await })
-    }
-
-    /// `keycloak.socket(url, options)`: a socket for the `KeycloakSocket` `target`, whose
-    /// events go through `emit(type, init)`. Returns the id the other socket methods take.
-    pub fn socket(
-        &self,
-        url: String,
-        options: JsValue,
-        target: Object,
-        emit: js_sys::Function,
-    ) -> Result<u32, JsValue> {
-        let engine = &self.engine;
-        engine
-            .open_socket(url, &options, target, emit)
-            .map_err(JsValue::from)
-    }
-
-    #[wasm_bindgen(js_name = socketSend)]
-    pub fn socket_send(&self, id: u32, data: JsValue) -> Result<(), JsValue> {
-        self.engine.socket_send(id, &data)
-    }
-
-    #[wasm_bindgen(js_name = socketClose)]
-    pub fn socket_close(&self, id: u32, code: Option<u16>, reason: Option<String>) {
-        self.engine.socket_close(id, code, reason);
     }
 
     #[wasm_bindgen(js_name = loadUserInfo)]

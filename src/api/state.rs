@@ -47,8 +47,8 @@ pub struct Engine {
     pub state: RefCell<State>,
     /// The callback store, opened on first use.
     store: OnceCell<CallbackStore>,
-    /// The live-event sockets not closed for good.
-    pub sockets: RefCell<Vec<Rc<super::socket::Socket>>>,
+    /// The wrapper's `endSockets` for this instance: closes its live-event sockets for good.
+    end_sockets: js_sys::Function,
     /// The hidden iframes: the session iframe and its periodic check.
     pub iframes: RefCell<super::iframes::Iframes>,
     /// The wrapper's helper for the other tabs (`BroadcastChannel` and Web Locks).
@@ -75,7 +75,12 @@ pub fn not_initialized() -> Error {
 }
 
 impl Engine {
-    pub fn new(host: Host, source: ConfigSource, tabs_helper: JsValue) -> Rc<Engine> {
+    pub fn new(
+        host: Host,
+        source: ConfigSource,
+        tabs_helper: JsValue,
+        end_sockets: js_sys::Function,
+    ) -> Rc<Engine> {
         Rc::new(Engine {
             host,
             state: RefCell::new(State {
@@ -87,7 +92,7 @@ impl Engine {
                 expiry: None,
             }),
             store: OnceCell::new(),
-            sockets: RefCell::default(),
+            end_sockets,
             iframes: RefCell::default(),
             tabs_helper,
             tabs: RefCell::default(),
@@ -99,6 +104,13 @@ impl Engine {
     pub fn log(&self, warn: bool, message: &str) {
         if self.state.borrow().init.enable_logging {
             self.host.log(warn, message);
+        }
+    }
+
+    /// Closes every live-event socket for good: the user logged out or the tokens were cleared.
+    pub fn end_sockets(&self) {
+        if let Err(thrown) = self.end_sockets.call0(&JsValue::UNDEFINED) {
+            let _ = super::host::report_error(&thrown);
         }
     }
 

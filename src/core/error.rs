@@ -42,6 +42,8 @@ pub enum ErrorCode {
     Storage,
     /// `init()` was called a second time.
     AlreadyInitialized,
+    /// A method that needs `init()` was called before it.
+    NotInitialized,
 }
 
 impl ErrorCode {
@@ -63,6 +65,7 @@ impl ErrorCode {
             ErrorCode::InvalidResponse => "invalid_response",
             ErrorCode::Storage => "storage",
             ErrorCode::AlreadyInitialized => "already_initialized",
+            ErrorCode::NotInitialized => "not_initialized",
         }
     }
 }
@@ -160,11 +163,11 @@ impl Error {
         Error::new(ErrorCode::InvalidNonce, "Invalid nonce.")
     }
 
-    /// A second call of `init()`.
-    pub fn already_initialized() -> Self {
+    /// A method that needs the configuration, called before `init()` loaded it.
+    pub fn not_initialized() -> Self {
         Error::new(
-            ErrorCode::AlreadyInitialized,
-            "A 'Keycloak' instance can only be initialized once.",
+            ErrorCode::NotInitialized,
+            "The 'Keycloak' instance is not initialized: call init() first.",
         )
     }
 
@@ -186,7 +189,7 @@ impl core::error::Error for Error {}
 mod tests {
     use super::*;
 
-    const ALL: [ErrorCode; 15] = [
+    const ALL: [ErrorCode; 16] = [
         ErrorCode::InvalidConfig,
         ErrorCode::InvalidOption,
         ErrorCode::NetworkError,
@@ -202,7 +205,66 @@ mod tests {
         ErrorCode::InvalidResponse,
         ErrorCode::Storage,
         ErrorCode::AlreadyInitialized,
+        ErrorCode::NotInitialized,
     ];
+
+    /// Where `code` is in [`ALL`]. The match has no catch-all: a new code does not compile
+    /// until it is given a place here, and the test below fails until it is in [`ALL`].
+    fn position(code: ErrorCode) -> usize {
+        match code {
+            ErrorCode::InvalidConfig => 0,
+            ErrorCode::InvalidOption => 1,
+            ErrorCode::NetworkError => 2,
+            ErrorCode::ServerError => 3,
+            ErrorCode::Timeout => 4,
+            ErrorCode::InvalidState => 5,
+            ErrorCode::InvalidNonce => 6,
+            ErrorCode::InvalidIssuer => 7,
+            ErrorCode::NotAuthenticated => 8,
+            ErrorCode::NoRefreshToken => 9,
+            ErrorCode::NotSupported => 10,
+            ErrorCode::InvalidToken => 11,
+            ErrorCode::InvalidResponse => 12,
+            ErrorCode::Storage => 13,
+            ErrorCode::AlreadyInitialized => 14,
+            ErrorCode::NotInitialized => 15,
+        }
+    }
+
+    /// The string literals of `KeycloakErrorCode` in js/keycloak.d.ts.
+    fn declared_codes() -> std::collections::BTreeSet<&'static str> {
+        let dts = include_str!("../../js/keycloak.d.ts");
+        let start = dts
+            .find("export type KeycloakErrorCode =")
+            .expect("the d.ts declares KeycloakErrorCode");
+        let union = &dts[start..];
+        let union = &union[..union.find("(string & {})").expect("the union is open")];
+        union.split('\'').skip(1).step_by(2).collect()
+    }
+
+    #[test]
+    fn every_code_is_listed() {
+        for code in ALL {
+            assert_eq!(ALL.get(position(code)), Some(&code), "{code:?}");
+        }
+    }
+
+    #[test]
+    fn the_typescript_union_has_exactly_the_codes() {
+        let rust: std::collections::BTreeSet<&str> = ALL.iter().map(|c| c.as_str()).collect();
+        let declared = declared_codes();
+        assert!(declared.len() > 10, "read the union: {declared:?}");
+        assert_eq!(
+            declared.difference(&rust).collect::<Vec<_>>(),
+            Vec::<&&str>::new(),
+            "codes in js/keycloak.d.ts that ErrorCode lacks"
+        );
+        assert_eq!(
+            rust.difference(&declared).collect::<Vec<_>>(),
+            Vec::<&&str>::new(),
+            "codes of ErrorCode that js/keycloak.d.ts lacks"
+        );
+    }
 
     #[test]
     fn codes_are_distinct_snake_case() {
@@ -232,9 +294,10 @@ mod tests {
             "Not supported by the OIDC server"
         );
         assert_eq!(
-            Error::already_initialized().message,
-            "A 'Keycloak' instance can only be initialized once."
+            Error::not_initialized().message,
+            "The 'Keycloak' instance is not initialized: call init() first."
         );
+        assert_eq!(Error::not_initialized().code.as_str(), "not_initialized");
         assert_eq!(Error::not_supported().code, ErrorCode::NotSupported);
     }
 

@@ -4,7 +4,7 @@
 //! timed out.
 //!
 //! The iframe's properties are reached through `Reflect`, and the window's events through the
-//! global listeners of [`super::socket`], to keep the JavaScript glue small.
+//! global listeners of [`super::page`], to keep the JavaScript glue small.
 
 use crate::prelude::*;
 

@@ -3,15 +3,14 @@
 //!
 //! `iframe` holds the hidden iframes (silent check-sso, the third-party-cookie check, the
 //! session iframe) and the waits for their `postMessage` answers; `page` the global listeners
-//! and the page's visibility that the session iframe and the socket helper both watch; `tabs`
-//! the channel and the lock that the tabs of one origin share.
+//! and the page's visibility that the session iframe watches; `tabs` the channel and the lock
+//! that the tabs of one origin share.
 
 pub mod http;
 pub mod iframe;
 pub mod navigation;
 pub mod page;
 pub mod random;
-pub mod socket;
 pub mod storage;
 pub mod tabs;
 pub mod timers;

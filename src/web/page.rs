@@ -1,6 +1,6 @@
 //! The page around the adapter: global event listeners as handles that detach when dropped (in
-//! the spirit of [`super::timers::Timeout`]), and whether the page is hidden. The socket helper
-//! and the session iframe both watch the page.
+//! the spirit of [`super::timers::Timeout`]), and whether the page is hidden. The session iframe
+//! watches the page.
 
 use crate::prelude::*;
 
@@ -10,14 +10,12 @@ use wasm_bindgen::JsCast;
 
 #[wasm_bindgen]
 extern "C" {
-    /// An event of the page, a socket or an iframe, read through its fields.
+    /// An event of the page or an iframe, read through its fields.
     pub type Event;
     #[wasm_bindgen(method, getter = type)]
     pub fn kind(this: &Event) -> String;
     #[wasm_bindgen(method, getter)]
     pub fn data(this: &Event) -> JsValue;
-    #[wasm_bindgen(method, getter)]
-    pub fn code(this: &Event) -> u16;
 
     // The global functions, so that this also works in a worker.
     #[wasm_bindgen(js_name = addEventListener)]

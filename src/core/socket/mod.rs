@@ -1,12 +1,16 @@
 //! The decisions of the live-event socket (`keycloak.socket(url, options)`): its options, how
 //! the token travels, what a close code means, when to re-authenticate and when a silent
-//! connection counts as dead. The facade (`api::socket`) only carries them out.
+//! connection counts as dead. [`machine`] puts them together into the socket's life, and
+//! [`wire`] carries its events and effects to the JavaScript driver as JSON.
 //!
 //! The defaults speak the protocol of devserver's hub (`keycloak-events.v1`, see
 //! devserver/README.md): subprotocol `bearer.<jwt>`, first message `{"type":"auth",...}`,
 //! `welcome` and `reauthenticated` messages that advertise the token's `ttl`, and `ping`.
 
 use crate::prelude::*;
+
+pub mod machine;
+pub mod wire;
 
 use super::encode::encode_uri_component;
 use super::error::Error;
